@@ -1,0 +1,177 @@
+package dev.deepnet.nativelib;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.SymbolLookup;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Finds, extracts and loads oneDNN's shared library, once per JVM.
+ *
+ * <p>Where it comes from, in order:
+ * <ol>
+ *   <li>the path in the system property {@value #PATH_PROPERTY} or, when that is unset, the
+ *       environment variable {@value #PATH_ENV}: a {@code libdnnl.so*} file or a directory that
+ *       holds {@code libdnnl.so.3} — for another oneDNN 3.x build;</li>
+ *   <li>otherwise the libraries bundled in this jar (oneDNN 3.8.1, its libgomp and the OpenCL
+ *       loader it links against), extracted into a per-user cache directory named by content hash:
+ *       {@value #CACHE_PROPERTY} / {@value #CACHE_ENV} when set, else
+ *       {@code $XDG_CACHE_HOME/deepnet} or {@code ~/.cache/deepnet}, else a folder under
+ *       {@code java.io.tmpdir}.</li>
+ * </ol>
+ * Nothing is ever downloaded. Libraries are loaded into the global arena and stay loaded for the
+ * life of the JVM. When every option fails, {@link NativeLoadException} says what was tried.
+ */
+public final class OneDnnLibrary {
+
+    /** System property naming another oneDNN build (a libdnnl.so file or its directory). */
+    public static final String PATH_PROPERTY = "deepnet.onednn.path";
+    /** Environment variable read when {@link #PATH_PROPERTY} is unset. */
+    public static final String PATH_ENV = "DEEPNET_ONEDNN_PATH";
+    /** System property naming the directory bundled libraries are extracted into. */
+    public static final String CACHE_PROPERTY = "deepnet.native.cache";
+    /** Environment variable read when {@link #CACHE_PROPERTY} is unset. */
+    public static final String CACHE_ENV = "DEEPNET_NATIVE_CACHE";
+
+    private static final String DNNL_FILE = "libdnnl.so.3";
+
+    private OneDnnLibrary() {}
+
+    /** What was loaded and from where. */
+    public record Loaded(SymbolLookup symbols, Path library, String origin) {}
+
+    // Holder idiom: the first caller loads; later callers see the same result or the same failure.
+    private static final class Holder {
+        static final Loaded LOADED;
+        static final NativeLoadException FAILURE;
+
+        static {
+            Loaded loaded = null;
+            NativeLoadException failure = null;
+            try {
+                loaded = load(Platform.current(), configured(PATH_PROPERTY, PATH_ENV), configured(CACHE_PROPERTY, CACHE_ENV));
+            } catch (NativeLoadException e) {
+                failure = e;
+            }
+            LOADED = loaded;
+            FAILURE = failure;
+        }
+    }
+
+    /** The loaded library; loads it on first call. */
+    public static Loaded loaded() {
+        if (Holder.FAILURE != null) {
+            // A fresh exception per call keeps the caller's stack trace; the cause is the first failure.
+            throw new NativeLoadException(Holder.FAILURE.platform(), Holder.FAILURE.attempts(), Holder.FAILURE);
+        }
+        return Holder.LOADED;
+    }
+
+    /** oneDNN's symbols; loads the library on first call. */
+    public static SymbolLookup symbols() {
+        return loaded().symbols();
+    }
+
+    /** Whether oneDNN can be loaded in this JVM (loads it when it has not been tried yet). */
+    public static boolean isAvailable() {
+        return Holder.FAILURE == null;
+    }
+
+    /** Why oneDNN cannot be loaded, or empty when it can. */
+    public static Optional<NativeLoadException> failure() {
+        return Optional.ofNullable(Holder.FAILURE);
+    }
+
+    private static String configured(String property, String env) {
+        String value = System.getProperty(property);
+        if (value == null || value.isBlank()) {
+            value = System.getenv(env);
+        }
+        return value == null || value.isBlank() ? null : value.trim();
+    }
+
+    /**
+     * Loads oneDNN for {@code platform}: from {@code override} when given, else from the bundled
+     * libraries extracted under {@code cacheOverride} or the default cache roots. Package-private
+     * so tests can exercise every branch without touching the JVM-wide holder.
+     */
+    static Loaded load(Platform platform, String override, String cacheOverride) {
+        List<String> attempts = new ArrayList<>();
+        Throwable lastCause = null;
+        if (override != null) {
+            Path path = Path.of(override);
+            Path file = Files.isDirectory(path) ? path.resolve(DNNL_FILE) : path;
+            String source = "-D" + PATH_PROPERTY + " / " + PATH_ENV;
+            if (!Files.isRegularFile(file)) {
+                attempts.add(file + " (from " + source + "): no such file");
+                throw new NativeLoadException(platform, attempts, null);
+            }
+            try {
+                SymbolLookup lookup = SymbolLookup.libraryLookup(file, Arena.global());
+                return new Loaded(lookup, file, "override (" + source + ")");
+            } catch (IllegalArgumentException e) {
+                attempts.add(file + " (from " + source + "): " + e.getMessage());
+                throw new NativeLoadException(platform, attempts, e);
+            }
+        }
+
+        BundledLibraries bundled;
+        try {
+            bundled = BundledLibraries.find(platform);
+        } catch (java.io.IOException e) {
+            attempts.add("bundled libraries for " + platform.id() + ": " + e.getMessage());
+            throw new NativeLoadException(platform, attempts, e);
+        }
+        if (bundled == null) {
+            attempts.add("resource /dev/deepnet/nativelib/" + platform.id()
+                    + "/index.txt: deepnet-native bundles oneDNN only for linux-x86_64");
+            throw new NativeLoadException(platform, attempts, null);
+        }
+
+        for (Path root : cacheRoots(cacheOverride)) {
+            Path dir;
+            try {
+                dir = bundled.extractTo(root);
+            } catch (java.io.IOException | SecurityException e) {
+                attempts.add(root + ": cannot extract there: " + e);
+                lastCause = e;
+                continue;
+            }
+            try {
+                SymbolLookup lookup = null;
+                // Dependencies first; libdnnl's RUNPATH is $ORIGIN, so it would find them anyway,
+                // but loading them explicitly makes a broken one fail with its own name.
+                for (BundledLibraries.Entry entry : bundled.entries()) {
+                    lookup = SymbolLookup.libraryLookup(dir.resolve(entry.name()), Arena.global());
+                }
+                return new Loaded(lookup, dir.resolve(DNNL_FILE), "bundled (" + dir + ")");
+            } catch (IllegalArgumentException e) {
+                attempts.add(dir + ": extracted but cannot be loaded: " + e.getMessage());
+                lastCause = e;
+            }
+        }
+        throw new NativeLoadException(platform, attempts, lastCause);
+    }
+
+    /** Where bundled libraries may be extracted, in order of preference. */
+    static List<Path> cacheRoots(String cacheOverride) {
+        if (cacheOverride != null) {
+            return List.of(Path.of(cacheOverride));
+        }
+        List<Path> roots = new ArrayList<>();
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        if (xdg != null && !xdg.isBlank()) {
+            roots.add(Path.of(xdg, "deepnet"));
+        }
+        String home = System.getProperty("user.home");
+        if (home != null && !home.isBlank() && !"?".equals(home)) {
+            roots.add(Path.of(home, ".cache", "deepnet"));
+        }
+        String user = System.getProperty("user.name", "user").replaceAll("[^A-Za-z0-9._-]", "_");
+        roots.add(Path.of(System.getProperty("java.io.tmpdir"), "deepnet-" + user));
+        return roots;
+    }
+}
