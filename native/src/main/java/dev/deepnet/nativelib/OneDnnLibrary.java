@@ -40,7 +40,7 @@ public final class OneDnnLibrary {
 
     private OneDnnLibrary() {}
 
-    /** What was loaded and from where. */
+    /** What was loaded: its symbols, the library file, and how it was chosen ("bundled, ...", "from -D..."). */
     public record Loaded(SymbolLookup symbols, Path library, String origin) {}
 
     // Holder idiom: the first caller loads; later callers see the same result or the same failure.
@@ -111,7 +111,7 @@ public final class OneDnnLibrary {
             }
             try {
                 SymbolLookup lookup = SymbolLookup.libraryLookup(file, Arena.global());
-                return new Loaded(lookup, file, "override (" + source + ")");
+                return new Loaded(lookup, file, "from " + source);
             } catch (IllegalArgumentException e) {
                 attempts.add(file + " (from " + source + "): " + e.getMessage());
                 throw new NativeLoadException(platform, attempts, e);
@@ -147,7 +147,7 @@ public final class OneDnnLibrary {
                 for (BundledLibraries.Entry entry : bundled.entries()) {
                     lookup = SymbolLookup.libraryLookup(dir.resolve(entry.name()), Arena.global());
                 }
-                return new Loaded(lookup, dir.resolve(DNNL_FILE), "bundled (" + dir + ")");
+                return new Loaded(lookup, dir.resolve(DNNL_FILE), "bundled, extracted to the cache");
             } catch (IllegalArgumentException e) {
                 attempts.add(dir + ": extracted but cannot be loaded: " + e.getMessage());
                 lastCause = e;
