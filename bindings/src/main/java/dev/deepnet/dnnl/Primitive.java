@@ -71,6 +71,11 @@ public final class Primitive extends NativeHandle {
         }
     }
 
+    /** Whether this primitive takes argument {@code arg} ({@link Arg}). */
+    public boolean takes(int arg) {
+        return expected.containsKey(arg);
+    }
+
     /** The argument ids this primitive requires, with the layout expected for each. */
     public Map<Integer, MemoryDesc> arguments() {
         return Map.copyOf(expected);

@@ -86,6 +86,180 @@ public final class PrimitiveDesc extends NativeHandle {
                         dims(arena, "padRight", padRight, spatial), attr(attr)));
     }
 
+    private static MemorySegment hint(PrimitiveDesc forward) {
+        return forward == null ? MemorySegment.NULL : forward.handle();
+    }
+
+    private static String dims(long[] values) {
+        return Arrays.toString(values);
+    }
+
+    /** Inner product (dense layer) forward: src (N, I), weights (O, I), bias (O) or null, dst (N, O). */
+    public static PrimitiveDesc innerProductForward(Engine engine, PropKind prop, MemoryDesc src, MemoryDesc weights,
+            MemoryDesc bias, MemoryDesc dst, PrimitiveAttr attr) {
+        String what = "inner product " + prop + " src " + src + ", weights " + weights + ", bias " + bias + ", dst " + dst;
+        return create(engine, "dnnl_inner_product_forward_primitive_desc_create", what, (arena, out, e) ->
+                dnnl_inner_product_forward_primitive_desc_create(out, e, prop.code(), src.handle(), weights.handle(), md(bias),
+                        dst.handle(), attr(attr)));
+    }
+
+    /** Inner product backward data: diff_src = diff_dst x weights. {@code forward} is the forward descriptor (a hint). */
+    public static PrimitiveDesc innerProductBackwardData(Engine engine, MemoryDesc diffSrc, MemoryDesc weights,
+            MemoryDesc diffDst, PrimitiveDesc forward, PrimitiveAttr attr) {
+        String what = "inner product backward data diff_src " + diffSrc + ", weights " + weights + ", diff_dst " + diffDst;
+        return create(engine, "dnnl_inner_product_backward_data_primitive_desc_create", what, (arena, out, e) ->
+                dnnl_inner_product_backward_data_primitive_desc_create(out, e, diffSrc.handle(), weights.handle(),
+                        diffDst.handle(), hint(forward), attr(attr)));
+    }
+
+    /** Inner product backward weights: diff_weights = diff_dst^T x src; diff_bias (may be null) = column sums. */
+    public static PrimitiveDesc innerProductBackwardWeights(Engine engine, MemoryDesc src, MemoryDesc diffWeights,
+            MemoryDesc diffBias, MemoryDesc diffDst, PrimitiveDesc forward, PrimitiveAttr attr) {
+        String what = "inner product backward weights src " + src + ", diff_weights " + diffWeights + ", diff_bias " + diffBias
+                + ", diff_dst " + diffDst;
+        return create(engine, "dnnl_inner_product_backward_weights_primitive_desc_create", what, (arena, out, e) ->
+                dnnl_inner_product_backward_weights_primitive_desc_create(out, e, src.handle(), diffWeights.handle(),
+                        md(diffBias), diffDst.handle(), hint(forward), attr(attr)));
+    }
+
+    /** Convolution backward data (same geometry as the forward descriptor it is given as hint). */
+    public static PrimitiveDesc convolutionBackwardData(Engine engine, Algorithm algorithm, MemoryDesc diffSrc,
+            MemoryDesc weights, MemoryDesc diffDst, long[] strides, long[] dilates, long[] padLeft, long[] padRight,
+            PrimitiveDesc forward, PrimitiveAttr attr) {
+        int spatial = diffSrc.ndims() - 2;
+        String what = "convolution backward data diff_src " + diffSrc + ", weights " + weights + ", diff_dst " + diffDst
+                + ", strides " + dims(strides) + ", dilates " + dims(dilates) + ", padding " + dims(padLeft) + "/" + dims(padRight);
+        return create(engine, "dnnl_convolution_backward_data_primitive_desc_create", what, (arena, out, e) ->
+                dnnl_convolution_backward_data_primitive_desc_create(out, e, algorithm.code(), diffSrc.handle(),
+                        weights.handle(), diffDst.handle(), dims(arena, "strides", strides, spatial),
+                        dims(arena, "dilates", dilates, spatial), dims(arena, "padLeft", padLeft, spatial),
+                        dims(arena, "padRight", padRight, spatial), hint(forward), attr(attr)));
+    }
+
+    /** Convolution backward weights: diff_weights and diff_bias (may be null). */
+    public static PrimitiveDesc convolutionBackwardWeights(Engine engine, Algorithm algorithm, MemoryDesc src,
+            MemoryDesc diffWeights, MemoryDesc diffBias, MemoryDesc diffDst, long[] strides, long[] dilates, long[] padLeft,
+            long[] padRight, PrimitiveDesc forward, PrimitiveAttr attr) {
+        int spatial = src.ndims() - 2;
+        String what = "convolution backward weights src " + src + ", diff_weights " + diffWeights + ", diff_bias " + diffBias
+                + ", diff_dst " + diffDst + ", strides " + dims(strides) + ", dilates " + dims(dilates) + ", padding "
+                + dims(padLeft) + "/" + dims(padRight);
+        return create(engine, "dnnl_convolution_backward_weights_primitive_desc_create", what, (arena, out, e) ->
+                dnnl_convolution_backward_weights_primitive_desc_create(out, e, algorithm.code(), src.handle(),
+                        diffWeights.handle(), md(diffBias), diffDst.handle(), dims(arena, "strides", strides, spatial),
+                        dims(arena, "dilates", dilates, spatial), dims(arena, "padLeft", padLeft, spatial),
+                        dims(arena, "padRight", padRight, spatial), hint(forward), attr(attr)));
+    }
+
+    /** Pooling forward. Dilation is oneDNN's (0 = dense). Max pooling in training keeps a workspace. */
+    public static PrimitiveDesc poolingForward(Engine engine, PropKind prop, Algorithm algorithm, MemoryDesc src,
+            MemoryDesc dst, long[] strides, long[] kernel, long[] dilation, long[] padLeft, long[] padRight,
+            PrimitiveAttr attr) {
+        int spatial = src.ndims() - 2;
+        String what = "pooling " + algorithm + " " + prop + " src " + src + ", dst " + dst + ", kernel " + dims(kernel)
+                + ", strides " + dims(strides) + ", padding " + dims(padLeft) + "/" + dims(padRight);
+        return create(engine, "dnnl_pooling_forward_primitive_desc_create", what, (arena, out, e) ->
+                dnnl_pooling_forward_primitive_desc_create(out, e, prop.code(), algorithm.code(), src.handle(), dst.handle(),
+                        dims(arena, "strides", strides, spatial), dims(arena, "kernel", kernel, spatial),
+                        dims(arena, "dilation", dilation, spatial), dims(arena, "padLeft", padLeft, spatial),
+                        dims(arena, "padRight", padRight, spatial), attr(attr)));
+    }
+
+    /** Pooling backward; max pooling reads the forward pass's workspace. */
+    public static PrimitiveDesc poolingBackward(Engine engine, Algorithm algorithm, MemoryDesc diffSrc, MemoryDesc diffDst,
+            long[] strides, long[] kernel, long[] dilation, long[] padLeft, long[] padRight, PrimitiveDesc forward,
+            PrimitiveAttr attr) {
+        int spatial = diffSrc.ndims() - 2;
+        String what = "pooling " + algorithm + " backward diff_src " + diffSrc + ", diff_dst " + diffDst + ", kernel "
+                + dims(kernel) + ", strides " + dims(strides) + ", padding " + dims(padLeft) + "/" + dims(padRight);
+        return create(engine, "dnnl_pooling_backward_primitive_desc_create", what, (arena, out, e) ->
+                dnnl_pooling_backward_primitive_desc_create(out, e, algorithm.code(), diffSrc.handle(), diffDst.handle(),
+                        dims(arena, "strides", strides, spatial), dims(arena, "kernel", kernel, spatial),
+                        dims(arena, "dilation", dilation, spatial), dims(arena, "padLeft", padLeft, spatial),
+                        dims(arena, "padRight", padRight, spatial), hint(forward), attr(attr)));
+    }
+
+    /** Element-wise forward; alpha and beta as the algorithm defines them (linear: alpha x + beta). */
+    public static PrimitiveDesc eltwiseForward(Engine engine, PropKind prop, Algorithm algorithm, MemoryDesc src,
+            MemoryDesc dst, float alpha, float beta, PrimitiveAttr attr) {
+        String what = "eltwise " + algorithm + " " + prop + " src " + src + ", dst " + dst + ", alpha " + alpha + ", beta " + beta;
+        return create(engine, "dnnl_eltwise_forward_primitive_desc_create", what, (arena, out, e) ->
+                dnnl_eltwise_forward_primitive_desc_create(out, e, prop.code(), algorithm.code(), src.handle(), dst.handle(),
+                        alpha, beta, attr(attr)));
+    }
+
+    /** Element-wise backward; {@code data} is src, or dst for the *_USE_DST algorithms. */
+    public static PrimitiveDesc eltwiseBackward(Engine engine, Algorithm algorithm, MemoryDesc diffSrc, MemoryDesc diffDst,
+            MemoryDesc data, float alpha, float beta, PrimitiveDesc forward, PrimitiveAttr attr) {
+        String what = "eltwise " + algorithm + " backward diff_src " + diffSrc + ", diff_dst " + diffDst + ", data " + data;
+        return create(engine, "dnnl_eltwise_backward_primitive_desc_create", what, (arena, out, e) ->
+                dnnl_eltwise_backward_primitive_desc_create(out, e, algorithm.code(), diffSrc.handle(), diffDst.handle(),
+                        data.handle(), alpha, beta, hint(forward), attr(attr)));
+    }
+
+    /** Softmax ({@link Algorithm#SOFTMAX_ACCURATE}) or log-softmax ({@link Algorithm#SOFTMAX_LOG}) along {@code axis}. */
+    public static PrimitiveDesc softmaxForward(Engine engine, PropKind prop, Algorithm algorithm, MemoryDesc src,
+            MemoryDesc dst, int axis, PrimitiveAttr attr) {
+        String what = "softmax " + algorithm + " " + prop + " src " + src + ", dst " + dst + ", axis " + axis;
+        return create(engine, "dnnl_softmax_forward_primitive_desc_create", what, (arena, out, e) ->
+                dnnl_softmax_forward_primitive_desc_create(out, e, prop.code(), algorithm.code(), src.handle(), dst.handle(),
+                        axis, attr(attr)));
+    }
+
+    /** Softmax backward, from the forward output {@code dst}. */
+    public static PrimitiveDesc softmaxBackward(Engine engine, Algorithm algorithm, MemoryDesc diffSrc, MemoryDesc diffDst,
+            MemoryDesc dst, int axis, PrimitiveDesc forward, PrimitiveAttr attr) {
+        String what = "softmax " + algorithm + " backward diff_src " + diffSrc + ", diff_dst " + diffDst + ", dst " + dst;
+        return create(engine, "dnnl_softmax_backward_primitive_desc_create", what, (arena, out, e) ->
+                dnnl_softmax_backward_primitive_desc_create(out, e, algorithm.code(), diffSrc.handle(), diffDst.handle(),
+                        dst.handle(), axis, hint(forward), attr(attr)));
+    }
+
+    /** Local response normalisation forward (alpha is divided by size inside oneDNN). */
+    public static PrimitiveDesc lrnForward(Engine engine, PropKind prop, Algorithm algorithm, MemoryDesc src, MemoryDesc dst,
+            long size, float alpha, float beta, float k, PrimitiveAttr attr) {
+        String what = "lrn " + algorithm + " " + prop + " src " + src + ", size " + size + ", alpha " + alpha + ", beta " + beta
+                + ", k " + k;
+        return create(engine, "dnnl_lrn_forward_primitive_desc_create", what, (arena, out, e) ->
+                dnnl_lrn_forward_primitive_desc_create(out, e, prop.code(), algorithm.code(), src.handle(), dst.handle(), size,
+                        alpha, beta, k, attr(attr)));
+    }
+
+    /** Local response normalisation backward. */
+    public static PrimitiveDesc lrnBackward(Engine engine, Algorithm algorithm, MemoryDesc diffSrc, MemoryDesc diffDst,
+            MemoryDesc src, long size, float alpha, float beta, float k, PrimitiveDesc forward, PrimitiveAttr attr) {
+        String what = "lrn " + algorithm + " backward diff_src " + diffSrc + ", diff_dst " + diffDst + ", src " + src;
+        return create(engine, "dnnl_lrn_backward_primitive_desc_create", what, (arena, out, e) ->
+                dnnl_lrn_backward_primitive_desc_create(out, e, algorithm.code(), diffSrc.handle(), diffDst.handle(),
+                        src.handle(), size, alpha, beta, k, hint(forward), attr(attr)));
+    }
+
+    /** Element-wise binary operation dst = src0 op src1. */
+    public static PrimitiveDesc binary(Engine engine, Algorithm algorithm, MemoryDesc src0, MemoryDesc src1, MemoryDesc dst,
+            PrimitiveAttr attr) {
+        String what = "binary " + algorithm + " src0 " + src0 + ", src1 " + src1 + ", dst " + dst;
+        return create(engine, "dnnl_binary_primitive_desc_create", what, (arena, out, e) ->
+                dnnl_binary_primitive_desc_create(out, e, algorithm.code(), src0.handle(), src1.handle(), dst.handle(),
+                        attr(attr)));
+    }
+
+    /** dst = sum of scales[i] * srcs[i]; the inputs are arguments {@link Arg#MULTIPLE_SRC} + i. */
+    public static PrimitiveDesc sum(Engine engine, MemoryDesc dst, float[] scales, MemoryDesc[] srcs, PrimitiveAttr attr) {
+        if (scales.length != srcs.length || srcs.length == 0) {
+            throw new IllegalArgumentException("sum needs one scale per input and at least one input; got " + scales.length
+                    + " scales for " + srcs.length + " inputs");
+        }
+        String what = "sum of " + srcs.length + " x " + srcs[0] + " into " + dst;
+        return create(engine, "dnnl_sum_primitive_desc_create", what, (arena, out, e) -> {
+            MemorySegment handles = arena.allocate(C_POINTER, srcs.length);
+            for (int i = 0; i < srcs.length; i++) {
+                handles.setAtIndex(C_POINTER, i, srcs[i].handle());
+            }
+            return dnnl_sum_primitive_desc_create(out, e, dst.handle(), srcs.length, arena.allocateFrom(C_FLOAT, scales),
+                    handles, attr(attr));
+        });
+    }
+
     /** A copy from one layout to another (same dims and engine). */
     public static PrimitiveDesc reorder(Engine engine, MemoryDesc src, MemoryDesc dst, PrimitiveAttr attr) {
         String what = "reorder " + src + " -> " + dst;
@@ -123,6 +297,18 @@ public final class PrimitiveDesc extends NativeHandle {
 
     public MemoryDesc dstDesc() {
         return argDesc(Arg.DST);
+    }
+
+    public MemoryDesc diffSrcDesc() {
+        return argDesc(Arg.DIFF_SRC);
+    }
+
+    public MemoryDesc diffDstDesc() {
+        return argDesc(Arg.DIFF_DST);
+    }
+
+    public MemoryDesc diffWeightsDesc() {
+        return argDesc(Arg.DIFF_WEIGHTS);
     }
 
     public MemoryDesc workspaceDesc() {

@@ -1,0 +1,168 @@
+package dev.deepnet.ops;
+
+import dev.deepnet.dnnl.DataType;
+import dev.deepnet.dnnl.Engine;
+import dev.deepnet.dnnl.ExecArgs;
+import dev.deepnet.dnnl.FormatTag;
+import dev.deepnet.dnnl.Memory;
+import dev.deepnet.dnnl.MemoryDesc;
+import dev.deepnet.dnnl.Primitive;
+import dev.deepnet.dnnl.PrimitiveDesc;
+import dev.deepnet.dnnl.Stream;
+import dev.deepnet.dnnl.Arg;
+import dev.deepnet.tensor.Shape;
+import dev.deepnet.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One oneDNN primitive, created once, ready to run on plain row-major tensors.
+ *
+ * <p>Each tensor argument is a {@link Port}: a memory object over the caller's tensor (re-pointed
+ * at each call, no copy) and, when the primitive chose another layout through
+ * {@code format_tag any}, an internal memory in that layout with a cached reorder into it (for
+ * inputs) or out of it (for outputs). Reorders thus happen only where formats differ, and running
+ * the kernel again creates nothing.
+ */
+final class OneDnnKernel implements AutoCloseable {
+
+    /**
+     * A tensor argument of the kernel, in the order {@link #run} receives tensors. The tensor's
+     * memory is row-major, or has the given element strides when {@code strides} is not null.
+     */
+    record PortSpec(int arg, Shape shape, boolean output, long[] strides) {
+        PortSpec(int arg, Shape shape, boolean output) {
+            this(arg, shape, output, null);
+        }
+    }
+
+    private static final class Port {
+        final PortSpec spec;
+        final MemoryDesc plainDesc; // (shape) as the caller's tensor lays it out
+        Memory user; // over the caller's tensor; made at the first run
+        final Memory internal; // in the primitive's layout, or null when that is the plain one
+        Primitive reorder;
+        ExecArgs reorderArgs;
+
+        Port(PortSpec spec, MemoryDesc plainDesc, Memory internal) {
+            this.spec = spec;
+            this.plainDesc = plainDesc;
+            this.internal = internal;
+        }
+    }
+
+    private final Engine engine;
+    private final PrimitiveDesc pd;
+    private final Primitive primitive;
+    private final ExecArgs args;
+    private final Port[] ports;
+
+    /** Takes ownership of {@code pd}. */
+    OneDnnKernel(Engine engine, PrimitiveDesc pd, List<PortSpec> specs) {
+        this.engine = engine;
+        this.pd = pd;
+        List<Port> built = new ArrayList<>();
+        try {
+            this.primitive = new Primitive(pd);
+            for (PortSpec spec : specs) {
+                MemoryDesc plain = spec.strides() == null ? plainDesc(spec.shape())
+                        : MemoryDesc.withStrides(DataType.F32, spec.shape().dims(), spec.strides());
+                MemoryDesc wanted = pd.argDesc(spec.arg());
+                if (wanted == null) {
+                    throw new IllegalStateException(pd.implementation() + " takes no argument " + Arg.name(spec.arg()));
+                }
+                Memory internal = wanted.sameLayout(plain) ? null : Memory.allocate(wanted, engine);
+                built.add(new Port(spec, plain, internal));
+            }
+            this.ports = built.toArray(new Port[0]);
+            this.args = new ExecArgs(specs.size() + 2);
+        } catch (RuntimeException | Error e) {
+            for (Port p : built) {
+                closePort(p);
+            }
+            pd.close();
+            throw e;
+        }
+    }
+
+    static MemoryDesc plainDesc(Shape shape) {
+        return MemoryDesc.of(DataType.F32, FormatTag.plain(shape.rank()), shape.dims());
+    }
+
+    PrimitiveDesc descriptor() {
+        return pd;
+    }
+
+    /**
+     * Runs on {@code tensors} (one per port, in port order); {@code extraArg}/{@code extra} add one
+     * memory that is not a tensor (a workspace), or pass 0/null.
+     */
+    void run(Stream stream, int extraArg, Memory extra, Tensor... tensors) {
+        for (int i = 0; i < ports.length; i++) {
+            Port p = ports[i];
+            Tensor t = tensors[i];
+            if (p.user == null) {
+                p.user = Memory.wrap(p.plainDesc, engine, t.segment());
+                if (p.internal != null) {
+                    MemoryDesc from = p.spec.output() ? p.internal.desc() : p.plainDesc;
+                    MemoryDesc to = p.spec.output() ? p.plainDesc : p.internal.desc();
+                    try (PrimitiveDesc rpd = PrimitiveDesc.reorder(engine, from, to, null)) {
+                        p.reorder = new Primitive(rpd);
+                    }
+                    p.reorderArgs = new ExecArgs(2)
+                            .set(Arg.FROM, p.spec.output() ? p.internal : p.user)
+                            .set(Arg.TO, p.spec.output() ? p.user : p.internal);
+                }
+                args.set(p.spec.arg(), p.internal != null ? p.internal : p.user);
+            } else {
+                p.user.setData(t.segment());
+            }
+        }
+        // A forward implementation may keep a workspace that the backward one oneDNN picked does
+        // not read (LRN: jit forward, reference backward): pass it only where it is taken.
+        if (extra != null && primitive.takes(extraArg)) {
+            args.set(extraArg, extra);
+        }
+        for (Port p : ports) {
+            if (!p.spec.output() && p.reorder != null) {
+                p.reorder.execute(stream, p.reorderArgs);
+            }
+        }
+        primitive.execute(stream, args);
+        for (Port p : ports) {
+            if (p.spec.output() && p.reorder != null) {
+                p.reorder.execute(stream, p.reorderArgs);
+            }
+        }
+    }
+
+    String implementation() {
+        return primitive.implementation();
+    }
+
+    private static void closePort(Port p) {
+        if (p.reorderArgs != null) {
+            p.reorderArgs.close();
+        }
+        if (p.reorder != null) {
+            p.reorder.close();
+        }
+        if (p.user != null) {
+            p.user.close();
+        }
+        if (p.internal != null) {
+            p.internal.close();
+        }
+        p.plainDesc.close();
+    }
+
+    @Override
+    public void close() {
+        for (Port p : ports) {
+            closePort(p);
+        }
+        args.close();
+        primitive.close();
+        pd.close();
+    }
+}

@@ -1,0 +1,553 @@
+package dev.deepnet.ops;
+
+import dev.deepnet.dnnl.Algorithm;
+import dev.deepnet.dnnl.Arg;
+import dev.deepnet.dnnl.DataType;
+import dev.deepnet.dnnl.Engine;
+import dev.deepnet.dnnl.FormatTag;
+import dev.deepnet.dnnl.Memory;
+import dev.deepnet.dnnl.MemoryDesc;
+import dev.deepnet.dnnl.PrimitiveDesc;
+import dev.deepnet.dnnl.PropKind;
+import dev.deepnet.dnnl.Stream;
+import dev.deepnet.ops.OneDnnKernel.PortSpec;
+import dev.deepnet.tensor.Shape;
+import dev.deepnet.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * The ops on oneDNN. Each distinct call — operation, shapes, parameters — builds its primitive
+ * once ({@link OneDnnKernel}) and keeps it: calling again with the same shapes creates nothing.
+ * Convolutions and dense layers describe their memories with {@code format_tag any} so oneDNN
+ * picks its preferred (often blocked) layouts; the kernel reorders only where that differs from
+ * the tensors' plain layout. Forward passes that no backward pass follows use
+ * {@code forward_inference}; those that keep a workspace use {@code forward_training}.
+ * Not thread-safe: the cached kernels hold per-call state; use one instance per thread.
+ */
+public final class OneDnnOps extends Ops {
+
+    private final Engine engine;
+    private final Stream stream;
+    private final Map<List<Object>, OneDnnKernel> kernels = new HashMap<>();
+
+    public OneDnnOps() {
+        this.engine = Engine.cpu();
+        this.stream = new Stream(engine);
+    }
+
+    @Override
+    public String name() {
+        return "onednn";
+    }
+
+    /** Number of primitives built so far (a repeated call builds none). */
+    public int kernelCount() {
+        return kernels.size();
+    }
+
+    private OneDnnKernel kernel(List<Object> key, Supplier<OneDnnKernel> build) {
+        OneDnnKernel k = kernels.get(key);
+        if (k == null) {
+            k = build.get();
+            kernels.put(key, k);
+        }
+        return k;
+    }
+
+    private static MemoryDesc md(Shape shape, FormatTag tag) {
+        return MemoryDesc.of(DataType.F32, tag, shape.dims());
+    }
+
+    private static MemoryDesc plain(Shape shape) {
+        return OneDnnKernel.plainDesc(shape);
+    }
+
+    private static PortSpec in(int arg, Shape shape) {
+        return new PortSpec(arg, shape, false);
+    }
+
+    private static PortSpec out(int arg, Shape shape) {
+        return new PortSpec(arg, shape, true);
+    }
+
+    // ---------------------------------------------------------------- dense
+
+    private PrimitiveDesc linearForwardPd(PropKind prop, Shape x, Shape w, boolean bias) {
+        try (MemoryDesc src = md(x, FormatTag.ANY); MemoryDesc wei = md(w, FormatTag.ANY);
+             MemoryDesc b = bias ? md(Shape.of(w.dim(0)), FormatTag.A) : null;
+             MemoryDesc dst = md(Shape.of(x.dim(0), w.dim(0)), FormatTag.ANY)) {
+            return PrimitiveDesc.innerProductForward(engine, prop, src, wei, b, dst, null);
+        }
+    }
+
+    /** The forward-training descriptor backward passes take as their hint. */
+    private OneDnnKernel linearHint(Shape x, Shape w) {
+        Shape y = Shape.of(x.dim(0), w.dim(0));
+        return kernel(List.of("linear.fwd.training", x, w), () -> new OneDnnKernel(engine,
+                linearForwardPd(PropKind.FORWARD_TRAINING, x, w, false),
+                List.of(in(Arg.SRC, x), in(Arg.WEIGHTS, w), out(Arg.DST, y))));
+    }
+
+    @Override
+    protected void doLinearForward(Tensor x, Tensor w, Tensor b, Tensor y) {
+        Shape xs = x.shape(), ws = w.shape();
+        boolean bias = b != null;
+        OneDnnKernel k = kernel(List.of("linear.fwd", xs, ws, bias), () -> {
+            List<PortSpec> ports = new ArrayList<>(List.of(in(Arg.SRC, xs), in(Arg.WEIGHTS, ws)));
+            if (bias) {
+                ports.add(in(Arg.BIAS, b.shape()));
+            }
+            ports.add(out(Arg.DST, y.shape()));
+            return new OneDnnKernel(engine, linearForwardPd(PropKind.FORWARD_INFERENCE, xs, ws, bias), ports);
+        });
+        if (bias) {
+            k.run(stream, 0, null, x, w, b, y);
+        } else {
+            k.run(stream, 0, null, x, w, y);
+        }
+    }
+
+    @Override
+    protected void doLinearBackwardData(Tensor dy, Tensor w, Tensor dx) {
+        Shape ws = w.shape(), xs = dx.shape(), ys = dy.shape();
+        OneDnnKernel k = kernel(List.of("linear.bwd.data", xs, ws), () -> {
+            PrimitiveDesc hint = linearHint(xs, ws).descriptor();
+            try (MemoryDesc dsrc = md(xs, FormatTag.ANY); MemoryDesc wei = md(ws, FormatTag.ANY);
+                 MemoryDesc ddst = md(ys, FormatTag.ANY)) {
+                return new OneDnnKernel(engine, PrimitiveDesc.innerProductBackwardData(engine, dsrc, wei, ddst, hint, null),
+                        List.of(in(Arg.DIFF_DST, ys), in(Arg.WEIGHTS, ws), out(Arg.DIFF_SRC, xs)));
+            }
+        });
+        k.run(stream, 0, null, dy, w, dx);
+    }
+
+    @Override
+    protected void doLinearBackwardWeights(Tensor x, Tensor dy, Tensor dw, Tensor db) {
+        Shape xs = x.shape(), ws = dw.shape(), ys = dy.shape();
+        boolean bias = db != null;
+        OneDnnKernel k = kernel(List.of("linear.bwd.weights", xs, ws, bias), () -> {
+            PrimitiveDesc hint = linearHint(xs, ws).descriptor();
+            try (MemoryDesc src = md(xs, FormatTag.ANY); MemoryDesc dwei = md(ws, FormatTag.ANY);
+                 MemoryDesc dbias = bias ? md(Shape.of(ws.dim(0)), FormatTag.A) : null;
+                 MemoryDesc ddst = md(ys, FormatTag.ANY)) {
+                List<PortSpec> ports = new ArrayList<>(List.of(in(Arg.SRC, xs), in(Arg.DIFF_DST, ys), out(Arg.DIFF_WEIGHTS, ws)));
+                if (bias) {
+                    ports.add(out(Arg.DIFF_BIAS, Shape.of(ws.dim(0))));
+                }
+                return new OneDnnKernel(engine,
+                        PrimitiveDesc.innerProductBackwardWeights(engine, src, dwei, dbias, ddst, hint, null), ports);
+            }
+        });
+        if (bias) {
+            k.run(stream, 0, null, x, dy, dw, db);
+        } else {
+            k.run(stream, 0, null, x, dy, dw);
+        }
+    }
+
+    @Override
+    protected void doMatmul(Tensor a, Tensor b, Tensor c) {
+        Shape as = a.shape(), bs = b.shape(), cs = c.shape();
+        OneDnnKernel k = kernel(List.of("matmul", as, bs), () -> {
+            try (MemoryDesc src = plain(as); MemoryDesc wei = plain(bs); MemoryDesc dst = plain(cs)) {
+                return new OneDnnKernel(engine, PrimitiveDesc.matmul(engine, src, wei, null, dst, null),
+                        List.of(in(Arg.SRC, as), in(Arg.WEIGHTS, bs), out(Arg.DST, cs)));
+            }
+        });
+        k.run(stream, 0, null, a, b, c);
+    }
+
+    // ---------------------------------------------------------------- convolution
+
+    private static long[] strides(Conv2dSpec s) {
+        return new long[] {s.strideH(), s.strideW()};
+    }
+
+    // oneDNN counts dilation as the gap between kernel taps: 0 is dense, so it is PyTorch's minus one.
+    private static long[] dilates(Conv2dSpec s) {
+        return new long[] {s.dilationH() - 1, s.dilationW() - 1};
+    }
+
+    private static long[] padLeft(Conv2dSpec s) {
+        return new long[] {s.padTop(), s.padLeft()};
+    }
+
+    private static long[] padRight(Conv2dSpec s) {
+        return new long[] {s.padBottom(), s.padRight()};
+    }
+
+    private PrimitiveDesc convForwardPd(PropKind prop, Conv2dSpec s, Shape x, Shape w, boolean bias) {
+        Shape y = s.outputShape(x, w);
+        try (MemoryDesc src = md(x, FormatTag.ANY); MemoryDesc wei = md(w, FormatTag.ANY);
+             MemoryDesc b = bias ? md(Shape.of(w.dim(0)), FormatTag.A) : null; MemoryDesc dst = md(y, FormatTag.ANY)) {
+            return PrimitiveDesc.convolutionForward(engine, prop, Algorithm.CONVOLUTION_DIRECT, src, wei, b, dst, strides(s),
+                    dilates(s), padLeft(s), padRight(s), null);
+        }
+    }
+
+    private OneDnnKernel convHint(Conv2dSpec s, Shape x, Shape w) {
+        Shape y = s.outputShape(x, w);
+        return kernel(List.of("conv.fwd.training", s, x, w), () -> new OneDnnKernel(engine,
+                convForwardPd(PropKind.FORWARD_TRAINING, s, x, w, true),
+                List.of(in(Arg.SRC, x), in(Arg.WEIGHTS, w), in(Arg.BIAS, Shape.of(w.dim(0))), out(Arg.DST, y))));
+    }
+
+    @Override
+    protected void doConv2dForward(Conv2dSpec spec, Tensor x, Tensor w, Tensor b, Tensor y) {
+        Shape xs = x.shape(), ws = w.shape(), ys = y.shape();
+        boolean bias = b != null;
+        OneDnnKernel k = kernel(List.of("conv.fwd", spec, xs, ws, bias), () -> {
+            List<PortSpec> ports = new ArrayList<>(List.of(in(Arg.SRC, xs), in(Arg.WEIGHTS, ws)));
+            if (bias) {
+                ports.add(in(Arg.BIAS, b.shape()));
+            }
+            ports.add(out(Arg.DST, ys));
+            return new OneDnnKernel(engine, convForwardPd(PropKind.FORWARD_INFERENCE, spec, xs, ws, bias), ports);
+        });
+        if (bias) {
+            k.run(stream, 0, null, x, w, b, y);
+        } else {
+            k.run(stream, 0, null, x, w, y);
+        }
+    }
+
+    @Override
+    protected void doConv2dBackwardData(Conv2dSpec spec, Tensor dy, Tensor w, Tensor dx) {
+        Shape xs = dx.shape(), ws = w.shape(), ys = dy.shape();
+        OneDnnKernel k = kernel(List.of("conv.bwd.data", spec, xs, ws), () -> {
+            PrimitiveDesc hint = convHint(spec, xs, ws).descriptor();
+            try (MemoryDesc dsrc = md(xs, FormatTag.ANY); MemoryDesc wei = md(ws, FormatTag.ANY);
+                 MemoryDesc ddst = md(ys, FormatTag.ANY)) {
+                return new OneDnnKernel(engine, PrimitiveDesc.convolutionBackwardData(engine, Algorithm.CONVOLUTION_DIRECT,
+                        dsrc, wei, ddst, strides(spec), dilates(spec), padLeft(spec), padRight(spec), hint, null),
+                        List.of(in(Arg.DIFF_DST, ys), in(Arg.WEIGHTS, ws), out(Arg.DIFF_SRC, xs)));
+            }
+        });
+        k.run(stream, 0, null, dy, w, dx);
+    }
+
+    @Override
+    protected void doConv2dBackwardWeights(Conv2dSpec spec, Tensor x, Tensor dy, Tensor dw, Tensor db) {
+        Shape xs = x.shape(), ws = dw.shape(), ys = dy.shape();
+        boolean bias = db != null;
+        OneDnnKernel k = kernel(List.of("conv.bwd.weights", spec, xs, ws, bias), () -> {
+            PrimitiveDesc hint = convHint(spec, xs, ws).descriptor();
+            try (MemoryDesc src = md(xs, FormatTag.ANY); MemoryDesc dwei = md(ws, FormatTag.ANY);
+                 MemoryDesc dbias = bias ? md(Shape.of(ws.dim(0)), FormatTag.A) : null;
+                 MemoryDesc ddst = md(ys, FormatTag.ANY)) {
+                List<PortSpec> ports = new ArrayList<>(List.of(in(Arg.SRC, xs), in(Arg.DIFF_DST, ys), out(Arg.DIFF_WEIGHTS, ws)));
+                if (bias) {
+                    ports.add(out(Arg.DIFF_BIAS, Shape.of(ws.dim(0))));
+                }
+                return new OneDnnKernel(engine, PrimitiveDesc.convolutionBackwardWeights(engine, Algorithm.CONVOLUTION_DIRECT,
+                        src, dwei, dbias, ddst, strides(spec), dilates(spec), padLeft(spec), padRight(spec), hint, null), ports);
+            }
+        });
+        if (bias) {
+            k.run(stream, 0, null, x, dy, dw, db);
+        } else {
+            k.run(stream, 0, null, x, dy, dw);
+        }
+    }
+
+    // ---------------------------------------------------------------- pooling
+
+    private static final long[] NO_DILATION = {0, 0};
+
+    private static Algorithm poolAlgorithm(Pool2dSpec s, boolean max) {
+        if (max) {
+            return Algorithm.POOLING_MAX;
+        }
+        return s.countPadding() ? Algorithm.POOLING_AVG_INCLUDE_PADDING : Algorithm.POOLING_AVG_EXCLUDE_PADDING;
+    }
+
+    private PrimitiveDesc poolForwardPd(PropKind prop, Pool2dSpec s, boolean max, Shape x) {
+        Shape y = s.outputShape(x);
+        try (MemoryDesc src = plain(x); MemoryDesc dst = plain(y)) {
+            return PrimitiveDesc.poolingForward(engine, prop, poolAlgorithm(s, max), src, dst,
+                    new long[] {s.strideH(), s.strideW()}, new long[] {s.kernelH(), s.kernelW()}, NO_DILATION,
+                    new long[] {s.padTop(), s.padLeft()}, new long[] {s.padBottom(), s.padRight()}, null);
+        }
+    }
+
+    private OneDnnKernel poolForward(Pool2dSpec s, boolean max, boolean training, Shape x) {
+        Shape y = s.outputShape(x);
+        return kernel(List.of("pool.fwd", s, max, training, x), () -> new OneDnnKernel(engine,
+                poolForwardPd(training ? PropKind.FORWARD_TRAINING : PropKind.FORWARD_INFERENCE, s, max, x),
+                List.of(in(Arg.SRC, x), out(Arg.DST, y))));
+    }
+
+    private OneDnnKernel poolBackward(Pool2dSpec s, boolean max, Shape x) {
+        Shape y = s.outputShape(x);
+        return kernel(List.of("pool.bwd", s, max, x), () -> {
+            PrimitiveDesc hint = poolForward(s, max, true, x).descriptor();
+            try (MemoryDesc dsrc = plain(x); MemoryDesc ddst = plain(y)) {
+                return new OneDnnKernel(engine, PrimitiveDesc.poolingBackward(engine, poolAlgorithm(s, max), dsrc, ddst,
+                        new long[] {s.strideH(), s.strideW()}, new long[] {s.kernelH(), s.kernelW()}, NO_DILATION,
+                        new long[] {s.padTop(), s.padLeft()}, new long[] {s.padBottom(), s.padRight()}, hint, null),
+                        List.of(in(Arg.DIFF_DST, y), out(Arg.DIFF_SRC, x)));
+            }
+        });
+    }
+
+    /** A oneDNN workspace: memory in the layout the forward-training primitive asked for (null when it needs none). */
+    private static final class OneDnnWorkspace extends Workspace {
+        final Memory memory;
+
+        OneDnnWorkspace(Ops owner, Object spec, Shape input, Memory memory) {
+            super(owner, spec, input);
+            this.memory = memory;
+        }
+
+        @Override
+        public void close() {
+            if (memory != null) {
+                memory.close();
+            }
+        }
+    }
+
+    private Workspace workspaceFor(OneDnnKernel forwardTraining, Object spec, Shape x) {
+        MemoryDesc desc = forwardTraining.descriptor().workspaceDesc();
+        return new OneDnnWorkspace(this, spec, x, desc == null ? null : Memory.allocate(desc, engine));
+    }
+
+    private static Memory memory(Workspace ws) {
+        return ws == null ? null : ((OneDnnWorkspace) ws).memory;
+    }
+
+    @Override
+    protected Workspace newMaxPoolWorkspace(Pool2dSpec spec, Shape x) {
+        return workspaceFor(poolForward(spec, true, true, x), spec, x);
+    }
+
+    @Override
+    protected void doMaxPool2dForward(Pool2dSpec spec, Tensor x, Tensor y, Workspace ws) {
+        poolForward(spec, true, ws != null, x.shape()).run(stream, Arg.WORKSPACE, memory(ws), x, y);
+    }
+
+    @Override
+    protected void doMaxPool2dBackward(Pool2dSpec spec, Tensor dy, Workspace ws, Tensor dx) {
+        poolBackward(spec, true, dx.shape()).run(stream, Arg.WORKSPACE, memory(ws), dy, dx);
+    }
+
+    @Override
+    protected void doAvgPool2dForward(Pool2dSpec spec, Tensor x, Tensor y) {
+        poolForward(spec, false, false, x.shape()).run(stream, 0, null, x, y);
+    }
+
+    @Override
+    protected void doAvgPool2dBackward(Pool2dSpec spec, Tensor dy, Tensor dx) {
+        poolBackward(spec, false, dx.shape()).run(stream, 0, null, dy, dx);
+    }
+
+    // ---------------------------------------------------------------- element-wise
+
+    private static Algorithm forwardAlgorithm(Activation f) {
+        return switch (f) {
+            case SIGMOID -> Algorithm.ELTWISE_LOGISTIC;
+            case RELU -> Algorithm.ELTWISE_RELU;
+            case TANH -> Algorithm.ELTWISE_TANH;
+            case LINEAR -> Algorithm.ELTWISE_LINEAR;
+        };
+    }
+
+    // Sigmoid and tanh differentiate cheaply from their output: y (1 - y) and 1 - y^2.
+    private static Algorithm backwardAlgorithm(Activation f) {
+        return switch (f) {
+            case SIGMOID -> Algorithm.ELTWISE_LOGISTIC_USE_DST;
+            case RELU -> Algorithm.ELTWISE_RELU;
+            case TANH -> Algorithm.ELTWISE_TANH_USE_DST;
+            case LINEAR -> Algorithm.ELTWISE_LINEAR;
+        };
+    }
+
+    private static boolean backwardUsesDst(Activation f) {
+        return f == Activation.SIGMOID || f == Activation.TANH;
+    }
+
+    // LINEAR is y = alpha x + beta with alpha 1, beta 0; relu's alpha is its negative slope, 0.
+    private static float alpha(Activation f) {
+        return f == Activation.LINEAR ? 1f : 0f;
+    }
+
+    private OneDnnKernel activationForwardKernel(Activation f, Algorithm algorithm, PropKind prop, Shape x) {
+        return kernel(List.of("eltwise.fwd", f, algorithm, prop, x), () -> {
+            try (MemoryDesc src = plain(x)) {
+                return new OneDnnKernel(engine, PrimitiveDesc.eltwiseForward(engine, prop, algorithm, src, src, alpha(f), 0f, null),
+                        List.of(in(Arg.SRC, x), out(Arg.DST, x)));
+            }
+        });
+    }
+
+    @Override
+    protected void doActivationForward(Activation f, Tensor x, Tensor y) {
+        activationForwardKernel(f, forwardAlgorithm(f), PropKind.FORWARD_INFERENCE, x.shape()).run(stream, 0, null, x, y);
+    }
+
+    @Override
+    protected void doActivationBackward(Activation f, Tensor x, Tensor y, Tensor dy, Tensor dx) {
+        Shape s = x.shape();
+        Algorithm algorithm = backwardAlgorithm(f);
+        boolean useDst = backwardUsesDst(f);
+        OneDnnKernel k = kernel(List.of("eltwise.bwd", f, s), () -> {
+            PrimitiveDesc hint = activationForwardKernel(f, algorithm, PropKind.FORWARD_TRAINING, s).descriptor();
+            try (MemoryDesc d = plain(s)) {
+                return new OneDnnKernel(engine, PrimitiveDesc.eltwiseBackward(engine, algorithm, d, d, d, alpha(f), 0f, hint, null),
+                        List.of(in(useDst ? Arg.DST : Arg.SRC, s), in(Arg.DIFF_DST, s), out(Arg.DIFF_SRC, s)));
+            }
+        });
+        k.run(stream, 0, null, useDst ? y : x, dy, dx);
+    }
+
+    // ---------------------------------------------------------------- softmax
+
+    private static Algorithm softmaxAlgorithm(boolean log) {
+        return log ? Algorithm.SOFTMAX_LOG : Algorithm.SOFTMAX_ACCURATE;
+    }
+
+    private OneDnnKernel softmaxForwardKernel(boolean log, PropKind prop, Shape x) {
+        return kernel(List.of("softmax.fwd", log, prop, x), () -> {
+            try (MemoryDesc d = plain(x)) {
+                return new OneDnnKernel(engine, PrimitiveDesc.softmaxForward(engine, prop, softmaxAlgorithm(log), d, d, 1, null),
+                        List.of(in(Arg.SRC, x), out(Arg.DST, x)));
+            }
+        });
+    }
+
+    @Override
+    protected void doSoftmaxForward(Tensor x, Tensor y, boolean log) {
+        softmaxForwardKernel(log, PropKind.FORWARD_INFERENCE, x.shape()).run(stream, 0, null, x, y);
+    }
+
+    @Override
+    protected void doSoftmaxBackward(Tensor y, Tensor dy, Tensor dx, boolean log) {
+        Shape s = y.shape();
+        OneDnnKernel k = kernel(List.of("softmax.bwd", log, s), () -> {
+            PrimitiveDesc hint = softmaxForwardKernel(log, PropKind.FORWARD_TRAINING, s).descriptor();
+            try (MemoryDesc d = plain(s)) {
+                return new OneDnnKernel(engine, PrimitiveDesc.softmaxBackward(engine, softmaxAlgorithm(log), d, d, d, 1, hint, null),
+                        List.of(in(Arg.DST, s), in(Arg.DIFF_DST, s), out(Arg.DIFF_SRC, s)));
+            }
+        });
+        k.run(stream, 0, null, y, dy, dx);
+    }
+
+    // ---------------------------------------------------------------- LRN
+
+    private OneDnnKernel lrnForwardKernel(LrnSpec s, boolean training, Shape x) {
+        return kernel(List.of("lrn.fwd", s, training, x), () -> {
+            try (MemoryDesc d = plain(x)) {
+                return new OneDnnKernel(engine, PrimitiveDesc.lrnForward(engine,
+                        training ? PropKind.FORWARD_TRAINING : PropKind.FORWARD_INFERENCE, Algorithm.LRN_ACROSS_CHANNELS, d, d,
+                        s.size(), s.alpha(), s.beta(), s.k(), null), List.of(in(Arg.SRC, x), out(Arg.DST, x)));
+            }
+        });
+    }
+
+    @Override
+    protected Workspace newLrnWorkspace(LrnSpec spec, Shape x) {
+        return workspaceFor(lrnForwardKernel(spec, true, x), spec, x);
+    }
+
+    @Override
+    protected void doLrnForward(LrnSpec spec, Tensor x, Tensor y, Workspace ws) {
+        lrnForwardKernel(spec, ws != null, x.shape()).run(stream, Arg.WORKSPACE, memory(ws), x, y);
+    }
+
+    @Override
+    protected void doLrnBackward(LrnSpec spec, Tensor x, Tensor dy, Workspace ws, Tensor dx) {
+        Shape s = x.shape();
+        OneDnnKernel k = kernel(List.of("lrn.bwd", spec, s), () -> {
+            PrimitiveDesc hint = lrnForwardKernel(spec, true, s).descriptor();
+            try (MemoryDesc d = plain(s)) {
+                return new OneDnnKernel(engine, PrimitiveDesc.lrnBackward(engine, Algorithm.LRN_ACROSS_CHANNELS, d, d, d,
+                        spec.size(), spec.alpha(), spec.beta(), spec.k(), hint, null),
+                        List.of(in(Arg.SRC, s), in(Arg.DIFF_DST, s), out(Arg.DIFF_SRC, s)));
+            }
+        });
+        k.run(stream, Arg.WORKSPACE, memory(ws), x, dy, dx);
+    }
+
+    // ---------------------------------------------------------------- binary, sum, layout
+
+    private OneDnnKernel binary(Algorithm algorithm, Shape s) {
+        return kernel(List.of("binary", algorithm, s), () -> {
+            try (MemoryDesc d = plain(s)) {
+                return new OneDnnKernel(engine, PrimitiveDesc.binary(engine, algorithm, d, d, d, null),
+                        List.of(in(Arg.SRC, s), in(Arg.SRC_1, s), out(Arg.DST, s)));
+            }
+        });
+    }
+
+    @Override
+    protected void doAdd(Tensor a, Tensor b, Tensor y) {
+        binary(Algorithm.BINARY_ADD, a.shape()).run(stream, 0, null, a, b, y);
+    }
+
+    @Override
+    protected void doMultiply(Tensor a, Tensor b, Tensor y) {
+        binary(Algorithm.BINARY_MUL, a.shape()).run(stream, 0, null, a, b, y);
+    }
+
+    @Override
+    protected void doSum(List<Tensor> inputs, Tensor y) {
+        Shape s = y.shape();
+        int n = inputs.size();
+        OneDnnKernel k = kernel(List.of("sum", n, s), () -> {
+            MemoryDesc[] srcs = new MemoryDesc[n];
+            float[] scales = new float[n];
+            List<PortSpec> ports = new ArrayList<>();
+            try (MemoryDesc d = plain(s)) {
+                for (int i = 0; i < n; i++) {
+                    srcs[i] = d;
+                    scales[i] = 1f;
+                    ports.add(in(Arg.MULTIPLE_SRC + i, s));
+                }
+                ports.add(out(Arg.DST, s));
+                return new OneDnnKernel(engine, PrimitiveDesc.sum(engine, d, scales, srcs, null), ports);
+            }
+        });
+        Tensor[] tensors = inputs.toArray(new Tensor[n + 1]);
+        tensors[n] = y;
+        k.run(stream, 0, null, tensors);
+    }
+
+    @Override
+    protected void doAccumulate(Tensor src, Tensor dst) {
+        // Binary add in place: oneDNN allows dst to be the same memory as src0.
+        binary(Algorithm.BINARY_ADD, dst.shape()).run(stream, 0, null, dst, src, dst);
+    }
+
+    @Override
+    protected void doPermute(Tensor x, int[] order, Tensor y) {
+        Shape xs = x.shape(), ys = y.shape();
+        OneDnnKernel k = kernel(List.of("permute", xs, List.of(java.util.Arrays.stream(order).boxed().toArray())), () -> {
+            // Describe x's memory in y's dimension order: y's dim i walks x's dim order[i].
+            long[] xStrides = xs.strides();
+            long[] strides = new long[order.length];
+            for (int i = 0; i < order.length; i++) {
+                strides[i] = xStrides[order[i]];
+            }
+            try (MemoryDesc src = MemoryDesc.withStrides(DataType.F32, ys.dims(), strides); MemoryDesc dst = plain(ys)) {
+                return new OneDnnKernel(engine, PrimitiveDesc.reorder(engine, src, dst, null),
+                        List.of(new PortSpec(Arg.FROM, ys, false, strides), out(Arg.TO, ys)));
+            }
+        });
+        k.run(stream, 0, null, x.reshape(ys), y);
+    }
+
+    @Override
+    public void close() {
+        for (OneDnnKernel k : kernels.values()) {
+            k.close();
+        }
+        kernels.clear();
+        stream.close();
+        engine.close();
+    }
+}

@@ -1,0 +1,410 @@
+package dev.deepnet.ops;
+
+import dev.deepnet.tensor.Shape;
+import dev.deepnet.tensor.Tensor;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The operations networks are made of, each with the passes training needs.
+ *
+ * <p>Two implementations: {@link OneDnnOps} (oneDNN through FFM, the fast path) and
+ * {@link ReferenceOps} (plain Java loops, obviously correct: the oracle for tests and the
+ * fallback when oneDNN cannot load). {@link Backend} chooses. The public methods here check
+ * every argument — shapes, closed tensors, workspaces — and throw before anything is written,
+ * naming the operation and the expected and actual shapes; implementations then trust their
+ * inputs (Lucene's façade-and-provider pattern).
+ *
+ * <p>All tensors are row-major: images (N, C, H, W), dense activations (N, features), dense
+ * weights (out, in), conv weights (out, in, kH, kW), like PyTorch. Backward passes overwrite
+ * their outputs; accumulation across consumers is {@link #accumulate}. An instance keeps caches
+ * (oneDNN primitives, scratch buffers) and is used by one thread at a time; close it to free them.
+ */
+public abstract class Ops implements AutoCloseable {
+
+    /** Backend-specific state a forward pass leaves for its backward pass (max-pooling argmax, LRN sums). */
+    public abstract static class Workspace implements AutoCloseable {
+        final Object spec;
+        final Shape input;
+        final Ops owner;
+
+        protected Workspace(Ops owner, Object spec, Shape input) {
+            this.owner = owner;
+            this.spec = spec;
+            this.input = input;
+        }
+
+        @Override
+        public abstract void close();
+    }
+
+    /** "onednn" or "reference". */
+    public abstract String name();
+
+    // ---------------------------------------------------------------- dense
+
+    /** y = x w^T + b. x (N, I), w (O, I), b (O) or null, y (N, O). */
+    public final void linearForward(Tensor x, Tensor w, Tensor b, Tensor y) {
+        String op = "linearForward";
+        rank(op, "x", x, 2);
+        rank(op, "w", w, 2);
+        same(op, "w", w, Shape.of(w.shape().dim(0), x.shape().dim(1)), "(O, I) with I = x's " + x.shape().dim(1));
+        if (b != null) {
+            same(op, "b", b, Shape.of(w.shape().dim(0)), "(O)");
+        }
+        same(op, "y", y, Shape.of(x.shape().dim(0), w.shape().dim(0)), "(N, O)");
+        doLinearForward(x, w, b, y);
+    }
+
+    /** dx = dy w. dy (N, O), w (O, I), dx (N, I). */
+    public final void linearBackwardData(Tensor dy, Tensor w, Tensor dx) {
+        String op = "linearBackwardData";
+        rank(op, "dy", dy, 2);
+        rank(op, "w", w, 2);
+        same(op, "w", w, Shape.of(dy.shape().dim(1), w.shape().dim(1)), "(O, I) with O = dy's " + dy.shape().dim(1));
+        same(op, "dx", dx, Shape.of(dy.shape().dim(0), w.shape().dim(1)), "(N, I)");
+        doLinearBackwardData(dy, w, dx);
+    }
+
+    /** dw = dy^T x, db = column sums of dy (db may be null). x (N, I), dy (N, O), dw (O, I), db (O). */
+    public final void linearBackwardWeights(Tensor x, Tensor dy, Tensor dw, Tensor db) {
+        String op = "linearBackwardWeights";
+        rank(op, "x", x, 2);
+        rank(op, "dy", dy, 2);
+        same(op, "dy", dy, Shape.of(x.shape().dim(0), dy.shape().dim(1)), "(N, O) with N = x's " + x.shape().dim(0));
+        same(op, "dw", dw, Shape.of(dy.shape().dim(1), x.shape().dim(1)), "(O, I)");
+        if (db != null) {
+            same(op, "db", db, Shape.of(dy.shape().dim(1)), "(O)");
+        }
+        doLinearBackwardWeights(x, dy, dw, db);
+    }
+
+    /** c = a b. a (M, K), b (K, N), c (M, N). */
+    public final void matmul(Tensor a, Tensor b, Tensor c) {
+        String op = "matmul";
+        rank(op, "a", a, 2);
+        rank(op, "b", b, 2);
+        same(op, "b", b, Shape.of(a.shape().dim(1), b.shape().dim(1)), "(K, N) with K = a's " + a.shape().dim(1));
+        same(op, "c", c, Shape.of(a.shape().dim(0), b.shape().dim(1)), "(M, N)");
+        doMatmul(a, b, c);
+    }
+
+    // ---------------------------------------------------------------- convolution
+
+    /** y = conv(x, w) + b. x (N, C, H, W), w (O, C, kH, kW), b (O) or null, y (N, O, oH, oW). */
+    public final void conv2dForward(Conv2dSpec spec, Tensor x, Tensor w, Tensor b, Tensor y) {
+        String op = "conv2dForward";
+        Shape out = convShape(op, spec, x.shape(), w);
+        if (b != null) {
+            same(op, "b", b, Shape.of(w.shape().dim(0)), "(O)");
+        }
+        same(op, "y", y, out, "(N, O, oH, oW)");
+        open(op, x);
+        doConv2dForward(spec, x, w, b, y);
+    }
+
+    /** dx = the gradient of conv(x, w) with respect to x, given dy. dy (N, O, oH, oW), w, dx (N, C, H, W). */
+    public final void conv2dBackwardData(Conv2dSpec spec, Tensor dy, Tensor w, Tensor dx) {
+        String op = "conv2dBackwardData";
+        Shape out = convShape(op, spec, dx.shape(), w);
+        same(op, "dy", dy, out, "(N, O, oH, oW) for dx " + dx.shape());
+        open(op, dx);
+        doConv2dBackwardData(spec, dy, w, dx);
+    }
+
+    /** dw and db (may be null) of conv(x, w) + b, given dy. */
+    public final void conv2dBackwardWeights(Conv2dSpec spec, Tensor x, Tensor dy, Tensor dw, Tensor db) {
+        String op = "conv2dBackwardWeights";
+        Shape out = convShape(op, spec, x.shape(), dw);
+        same(op, "dy", dy, out, "(N, O, oH, oW)");
+        if (db != null) {
+            same(op, "db", db, Shape.of(dw.shape().dim(0)), "(O)");
+        }
+        open(op, x);
+        doConv2dBackwardWeights(spec, x, dy, dw, db);
+    }
+
+    private static Shape convShape(String op, Conv2dSpec spec, Shape x, Tensor w) {
+        open(op, w);
+        try {
+            return spec.outputShape(x, w.shape());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(op + ": " + e.getMessage(), e);
+        }
+    }
+
+    // ---------------------------------------------------------------- pooling
+
+    /** A workspace for max pooling of inputs shaped {@code x}: forward fills it, backward reads it. */
+    public final Workspace maxPoolWorkspace(Pool2dSpec spec, Shape x) {
+        poolShape("maxPoolWorkspace", spec, x);
+        return newMaxPoolWorkspace(spec, x);
+    }
+
+    /** y = max over each window of x. ws: from {@link #maxPoolWorkspace} when a backward pass follows, else null. */
+    public final void maxPool2dForward(Pool2dSpec spec, Tensor x, Tensor y, Workspace ws) {
+        String op = "maxPool2dForward";
+        same(op, "y", y, poolShape(op, spec, x.shape()), "(N, C, oH, oW)");
+        open(op, x);
+        if (ws != null) {
+            workspace(op, ws, spec, x.shape());
+        }
+        doMaxPool2dForward(spec, x, y, ws);
+    }
+
+    /** dx: dy routed to where each window's maximum was, as the forward pass recorded in ws. */
+    public final void maxPool2dBackward(Pool2dSpec spec, Tensor dy, Workspace ws, Tensor dx) {
+        String op = "maxPool2dBackward";
+        same(op, "dy", dy, poolShape(op, spec, dx.shape()), "(N, C, oH, oW) for dx " + dx.shape());
+        open(op, dx);
+        workspace(op, ws, spec, dx.shape());
+        doMaxPool2dBackward(spec, dy, ws, dx);
+    }
+
+    /** y = mean over each window of x. */
+    public final void avgPool2dForward(Pool2dSpec spec, Tensor x, Tensor y) {
+        String op = "avgPool2dForward";
+        same(op, "y", y, poolShape(op, spec, x.shape()), "(N, C, oH, oW)");
+        open(op, x);
+        doAvgPool2dForward(spec, x, y);
+    }
+
+    /** dx: each dy spread evenly over its window. */
+    public final void avgPool2dBackward(Pool2dSpec spec, Tensor dy, Tensor dx) {
+        String op = "avgPool2dBackward";
+        same(op, "dy", dy, poolShape(op, spec, dx.shape()), "(N, C, oH, oW) for dx " + dx.shape());
+        open(op, dx);
+        doAvgPool2dBackward(spec, dy, dx);
+    }
+
+    private static Shape poolShape(String op, Pool2dSpec spec, Shape x) {
+        try {
+            return spec.outputShape(x);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(op + ": " + e.getMessage(), e);
+        }
+    }
+
+    // ---------------------------------------------------------------- element-wise
+
+    /** y = f(x), element by element; any shape. */
+    public final void activationForward(Activation f, Tensor x, Tensor y) {
+        same("activationForward", "y", y, x.shape(), "x's shape");
+        doActivationForward(f, x, y);
+    }
+
+    /** dx = dy * f'(x), with x and y = f(x) both given (each backend uses what is cheaper). */
+    public final void activationBackward(Activation f, Tensor x, Tensor y, Tensor dy, Tensor dx) {
+        String op = "activationBackward";
+        same(op, "y", y, x.shape(), "x's shape");
+        same(op, "dy", dy, x.shape(), "x's shape");
+        same(op, "dx", dx, x.shape(), "x's shape");
+        doActivationBackward(f, x, y, dy, dx);
+    }
+
+    // ---------------------------------------------------------------- softmax
+
+    /** Softmax (or log-softmax) along dimension 1, the class axis: x (N, C, ...). */
+    public final void softmaxForward(Tensor x, Tensor y, boolean log) {
+        String op = log ? "logSoftmaxForward" : "softmaxForward";
+        if (x.shape().rank() < 2) {
+            throw new IllegalArgumentException(op + ": x must be (N, C, ...) with the classes on dimension 1, got " + x.shape());
+        }
+        same(op, "y", y, x.shape(), "x's shape");
+        doSoftmaxForward(x, y, log);
+    }
+
+    /** dx from the forward output y and dy. */
+    public final void softmaxBackward(Tensor y, Tensor dy, Tensor dx, boolean log) {
+        String op = log ? "logSoftmaxBackward" : "softmaxBackward";
+        if (y.shape().rank() < 2) {
+            throw new IllegalArgumentException(op + ": y must be (N, C, ...), got " + y.shape());
+        }
+        same(op, "dy", dy, y.shape(), "y's shape");
+        same(op, "dx", dx, y.shape(), "y's shape");
+        doSoftmaxBackward(y, dy, dx, log);
+    }
+
+    // ---------------------------------------------------------------- LRN
+
+    /** A workspace for LRN of inputs shaped {@code x}. */
+    public final Workspace lrnWorkspace(LrnSpec spec, Shape x) {
+        lrnShape("lrnWorkspace", x);
+        return newLrnWorkspace(spec, x);
+    }
+
+    /** Local response normalisation across channels; x (N, C, H, W). ws: null in inference. */
+    public final void lrnForward(LrnSpec spec, Tensor x, Tensor y, Workspace ws) {
+        String op = "lrnForward";
+        lrnShape(op, x.shape());
+        same(op, "y", y, x.shape(), "x's shape");
+        if (ws != null) {
+            workspace(op, ws, spec, x.shape());
+        }
+        doLrnForward(spec, x, y, ws);
+    }
+
+    public final void lrnBackward(LrnSpec spec, Tensor x, Tensor dy, Workspace ws, Tensor dx) {
+        String op = "lrnBackward";
+        lrnShape(op, x.shape());
+        same(op, "dy", dy, x.shape(), "x's shape");
+        same(op, "dx", dx, x.shape(), "x's shape");
+        workspace(op, ws, spec, x.shape());
+        doLrnBackward(spec, x, dy, ws, dx);
+    }
+
+    private static void lrnShape(String op, Shape x) {
+        if (x.rank() != 4) {
+            throw new IllegalArgumentException(op + ": x must be (N, C, H, W), got " + x);
+        }
+    }
+
+    // ---------------------------------------------------------------- binary, sum, layout
+
+    /** y = a + b, element-wise; equal shapes. */
+    public final void add(Tensor a, Tensor b, Tensor y) {
+        same("add", "b", b, a.shape(), "a's shape");
+        same("add", "y", y, a.shape(), "a's shape");
+        doAdd(a, b, y);
+    }
+
+    /** y = a * b, element-wise; equal shapes. */
+    public final void multiply(Tensor a, Tensor b, Tensor y) {
+        same("multiply", "b", b, a.shape(), "a's shape");
+        same("multiply", "y", y, a.shape(), "a's shape");
+        doMultiply(a, b, y);
+    }
+
+    /** y = the sum of the inputs; equal shapes. */
+    public final void sum(List<Tensor> inputs, Tensor y) {
+        if (inputs.isEmpty()) {
+            throw new IllegalArgumentException("sum: no inputs");
+        }
+        for (int i = 0; i < inputs.size(); i++) {
+            same("sum", "input " + i, inputs.get(i), y.shape(), "y's shape");
+        }
+        doSum(inputs, y);
+    }
+
+    /** dst += src: how a gradient from one more consumer is added in. */
+    public final void accumulate(Tensor src, Tensor dst) {
+        same("accumulate", "src", src, dst.shape(), "dst's shape");
+        doAccumulate(src, dst);
+    }
+
+    /**
+     * y = x with its dimensions reordered: {@code y.dim(i) = x.dim(order[i])}, e.g. order (0, 2, 3, 1)
+     * turns (N, C, H, W) into (N, H, W, C). A reorder between layouts.
+     */
+    public final void permute(Tensor x, int[] order, Tensor y) {
+        int rank = x.shape().rank();
+        boolean[] seen = new boolean[rank];
+        boolean valid = order.length == rank;
+        for (int i = 0; valid && i < rank; i++) {
+            valid = order[i] >= 0 && order[i] < rank && !seen[order[i]];
+            if (valid) {
+                seen[order[i]] = true;
+            }
+        }
+        if (!valid) {
+            throw new IllegalArgumentException("permute: order " + Arrays.toString(order) + " is not a permutation of the "
+                    + rank + " dimensions of " + x.shape());
+        }
+        long[] dims = new long[rank];
+        for (int i = 0; i < rank; i++) {
+            dims[i] = x.shape().dim(order[i]);
+        }
+        same("permute", "y", y, Shape.of(dims), "x's dimensions in the given order");
+        open("permute", x);
+        doPermute(x, order.clone(), y);
+    }
+
+    // ---------------------------------------------------------------- checks
+
+    private static void open(String op, Tensor t) {
+        if (!t.isOpen()) {
+            throw new IllegalStateException(op + ": tensor " + t.shape() + " is closed");
+        }
+    }
+
+    private static void rank(String op, String name, Tensor t, int rank) {
+        open(op, t);
+        if (t.shape().rank() != rank) {
+            throw new IllegalArgumentException(op + ": " + name + " must have " + rank + " dimensions, got " + t.shape());
+        }
+    }
+
+    private static void same(String op, String name, Tensor t, Shape expected, String what) {
+        open(op, t);
+        if (!t.shape().equals(expected)) {
+            throw new IllegalArgumentException(op + ": " + name + " must be " + expected + " (" + what + ") but is " + t.shape());
+        }
+    }
+
+    private void workspace(String op, Workspace ws, Object spec, Shape x) {
+        if (ws == null) {
+            throw new IllegalArgumentException(op + ": a workspace from the forward pass is required");
+        }
+        if (ws.owner != this) {
+            throw new IllegalArgumentException(op + ": the workspace belongs to another Ops instance (" + ws.owner.name() + ")");
+        }
+        if (!ws.spec.equals(spec) || !ws.input.equals(x)) {
+            throw new IllegalArgumentException(op + ": the workspace was made for " + ws.spec + " on " + ws.input + ", not "
+                    + spec + " on " + x);
+        }
+    }
+
+    // ---------------------------------------------------------------- implementations (arguments checked)
+
+    protected abstract void doLinearForward(Tensor x, Tensor w, Tensor b, Tensor y);
+
+    protected abstract void doLinearBackwardData(Tensor dy, Tensor w, Tensor dx);
+
+    protected abstract void doLinearBackwardWeights(Tensor x, Tensor dy, Tensor dw, Tensor db);
+
+    protected abstract void doMatmul(Tensor a, Tensor b, Tensor c);
+
+    protected abstract void doConv2dForward(Conv2dSpec spec, Tensor x, Tensor w, Tensor b, Tensor y);
+
+    protected abstract void doConv2dBackwardData(Conv2dSpec spec, Tensor dy, Tensor w, Tensor dx);
+
+    protected abstract void doConv2dBackwardWeights(Conv2dSpec spec, Tensor x, Tensor dy, Tensor dw, Tensor db);
+
+    protected abstract Workspace newMaxPoolWorkspace(Pool2dSpec spec, Shape x);
+
+    protected abstract void doMaxPool2dForward(Pool2dSpec spec, Tensor x, Tensor y, Workspace ws);
+
+    protected abstract void doMaxPool2dBackward(Pool2dSpec spec, Tensor dy, Workspace ws, Tensor dx);
+
+    protected abstract void doAvgPool2dForward(Pool2dSpec spec, Tensor x, Tensor y);
+
+    protected abstract void doAvgPool2dBackward(Pool2dSpec spec, Tensor dy, Tensor dx);
+
+    protected abstract void doActivationForward(Activation f, Tensor x, Tensor y);
+
+    protected abstract void doActivationBackward(Activation f, Tensor x, Tensor y, Tensor dy, Tensor dx);
+
+    protected abstract void doSoftmaxForward(Tensor x, Tensor y, boolean log);
+
+    protected abstract void doSoftmaxBackward(Tensor y, Tensor dy, Tensor dx, boolean log);
+
+    protected abstract Workspace newLrnWorkspace(LrnSpec spec, Shape x);
+
+    protected abstract void doLrnForward(LrnSpec spec, Tensor x, Tensor y, Workspace ws);
+
+    protected abstract void doLrnBackward(LrnSpec spec, Tensor x, Tensor dy, Workspace ws, Tensor dx);
+
+    protected abstract void doAdd(Tensor a, Tensor b, Tensor y);
+
+    protected abstract void doMultiply(Tensor a, Tensor b, Tensor y);
+
+    protected abstract void doSum(List<Tensor> inputs, Tensor y);
+
+    protected abstract void doAccumulate(Tensor src, Tensor dst);
+
+    protected abstract void doPermute(Tensor x, int[] order, Tensor y);
+
+    /** Frees caches; the instance must not be used afterwards. */
+    @Override
+    public abstract void close();
+}

@@ -1,0 +1,103 @@
+package dev.deepnet.tensor;
+
+import java.util.Arrays;
+
+/**
+ * The dimensions of a tensor, outermost first: (N, C, H, W) for images, (N, features) for
+ * vectors, (out, in) for dense weights. Immutable; every dimension is positive.
+ */
+public final class Shape {
+
+    private final long[] dims;
+    private final long size;
+
+    private Shape(long[] dims) {
+        if (dims.length == 0) {
+            throw new IllegalArgumentException("a shape needs at least one dimension");
+        }
+        long size = 1;
+        for (long d : dims) {
+            if (d <= 0) {
+                throw new IllegalArgumentException("dimensions must be positive, got " + Arrays.toString(dims));
+            }
+            size = Math.multiplyExact(size, d);
+        }
+        this.dims = dims;
+        this.size = size;
+    }
+
+    public static Shape of(long... dims) {
+        return new Shape(dims.clone());
+    }
+
+    public static Shape of(int... dims) {
+        return new Shape(Arrays.stream(dims).asLongStream().toArray());
+    }
+
+    /** Number of dimensions. */
+    public int rank() {
+        return dims.length;
+    }
+
+    public long dim(int i) {
+        return dims[i];
+    }
+
+    /** Dimension {@code i} as an int, for loops over it; throws when it does not fit. */
+    public int intDim(int i) {
+        return Math.toIntExact(dims[i]);
+    }
+
+    /** The dimensions (a copy). */
+    public long[] dims() {
+        return dims.clone();
+    }
+
+    /** Number of elements. */
+    public long size() {
+        return size;
+    }
+
+    /** Bytes of f32 data. */
+    public long byteSize() {
+        return size * Float.BYTES;
+    }
+
+    /** This shape with dimension 0 replaced, e.g. another batch size. */
+    public Shape withDim(int i, long value) {
+        long[] d = dims.clone();
+        d[i] = value;
+        return new Shape(d);
+    }
+
+    /** Row-major strides in elements. */
+    public long[] strides() {
+        long[] s = new long[dims.length];
+        long stride = 1;
+        for (int i = dims.length - 1; i >= 0; i--) {
+            s[i] = stride;
+            stride *= dims[i];
+        }
+        return s;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Shape s && Arrays.equals(dims, s.dims);
+    }
+
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(dims);
+    }
+
+    /** E.g. {@code (2, 3, 17, 19)}. */
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("(");
+        for (int i = 0; i < dims.length; i++) {
+            sb.append(i == 0 ? "" : ", ").append(dims[i]);
+        }
+        return sb.append(')').toString();
+    }
+}

@@ -1,0 +1,220 @@
+package dev.deepnet.tensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.FloatBuffer;
+
+/**
+ * An f32 tensor: a {@link Shape} over a row-major, 64-byte aligned, off-heap {@link MemorySegment}.
+ *
+ * <p>Who frees the memory is visible: {@link #allocate(Shape)} gives a tensor that owns its
+ * arena (close it, or use try-with-resources); {@link #allocate(Arena, Shape)} allocates from a
+ * caller's arena (a plan's), which frees it; {@link #wrap} and the views ({@link #reshape},
+ * {@link #slice}) own nothing and become unusable when their memory is freed. Nothing depends on
+ * the garbage collector. Any use of freed memory throws {@link IllegalStateException}.
+ */
+public final class Tensor implements AutoCloseable {
+
+    /** Alignment of tensor data: a cache line; what oneDNN's kernels like. */
+    public static final long ALIGNMENT = 64;
+
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT;
+
+    private final Shape shape;
+    private final MemorySegment data; // shape.byteSize() bytes, row-major
+    private final Arena owned; // non-null when this tensor owns its memory
+
+    private Tensor(Shape shape, MemorySegment data, Arena owned) {
+        this.shape = shape;
+        this.data = data;
+        this.owned = owned;
+    }
+
+    /** A zeroed tensor that owns its memory: close it. */
+    public static Tensor allocate(Shape shape) {
+        Arena arena = Arena.ofShared();
+        return new Tensor(shape, arena.allocate(shape.byteSize(), ALIGNMENT), arena);
+    }
+
+    /** A zeroed tensor in {@code arena}'s memory, freed when the arena closes. */
+    public static Tensor allocate(Arena arena, Shape shape) {
+        return new Tensor(shape, arena.allocate(shape.byteSize(), ALIGNMENT), null);
+    }
+
+    /** A tensor that owns its memory, holding a copy of {@code values}. */
+    public static Tensor of(Shape shape, float... values) {
+        Tensor t = allocate(shape);
+        try {
+            t.copyFrom(values);
+        } catch (RuntimeException e) {
+            t.close();
+            throw e;
+        }
+        return t;
+    }
+
+    /**
+     * A tensor over the caller's memory, without copying: the segment must be native, hold
+     * exactly {@code shape.byteSize()} bytes of row-major f32, and outlive the tensor.
+     */
+    public static Tensor wrap(MemorySegment segment, Shape shape) {
+        if (!segment.isNative()) {
+            throw new IllegalArgumentException("a tensor needs native (off-heap) memory, not a heap segment");
+        }
+        if (segment.byteSize() != shape.byteSize()) {
+            throw new IllegalArgumentException("segment of " + segment.byteSize() + " bytes cannot hold shape " + shape
+                    + " (" + shape.byteSize() + " bytes of f32)");
+        }
+        return new Tensor(shape, segment, null);
+    }
+
+    public Shape shape() {
+        return shape;
+    }
+
+    /** Number of elements. */
+    public long size() {
+        return shape.size();
+    }
+
+    /** The data; throws {@link IllegalStateException} when the memory was freed. */
+    public MemorySegment segment() {
+        if (!data.scope().isAlive()) {
+            throw new IllegalStateException("tensor " + shape + " is closed (its memory was freed)");
+        }
+        return data;
+    }
+
+    /** Whether the data can still be used. */
+    public boolean isOpen() {
+        return data.scope().isAlive();
+    }
+
+    /** The same data seen with another shape of the same size; no copy. */
+    public Tensor reshape(Shape newShape) {
+        if (newShape.size() != shape.size()) {
+            throw new IllegalArgumentException("cannot reshape " + shape + " (" + shape.size() + " elements) to " + newShape
+                    + " (" + newShape.size() + " elements)");
+        }
+        return new Tensor(newShape, segment(), null);
+    }
+
+    /** Entries {@code from} (inclusive) to {@code to} (exclusive) along dimension 0; no copy. */
+    public Tensor slice(long from, long to) {
+        if (from < 0 || to > shape.dim(0) || from >= to) {
+            throw new IllegalArgumentException("slice [" + from + ", " + to + ") is outside dimension 0 of " + shape);
+        }
+        long row = shape.byteSize() / shape.dim(0);
+        return new Tensor(shape.withDim(0, to - from), segment().asSlice(from * row, (to - from) * row), null);
+    }
+
+    public float get(long... index) {
+        return segment().getAtIndex(F32, offset(index));
+    }
+
+    public void set(float value, long... index) {
+        segment().setAtIndex(F32, offset(index), value);
+    }
+
+    /** Element at flat row-major position {@code i}. */
+    public float getFlat(long i) {
+        return segment().getAtIndex(F32, i);
+    }
+
+    public void setFlat(long i, float value) {
+        segment().setAtIndex(F32, i, value);
+    }
+
+    private long offset(long[] index) {
+        if (index.length != shape.rank()) {
+            throw new IllegalArgumentException("index of rank " + index.length + " for tensor " + shape);
+        }
+        long off = 0;
+        for (int i = 0; i < index.length; i++) {
+            if (index[i] < 0 || index[i] >= shape.dim(i)) {
+                throw new IndexOutOfBoundsException("index " + java.util.Arrays.toString(index) + " outside " + shape);
+            }
+            off = off * shape.dim(i) + index[i];
+        }
+        return off;
+    }
+
+    public Tensor copyFrom(float[] values) {
+        checkLength(values.length, "array");
+        MemorySegment.copy(values, 0, segment(), F32, 0, values.length);
+        return this;
+    }
+
+    /** Copies {@code size()} floats from the buffer's position (which does not move). */
+    public Tensor copyFrom(FloatBuffer buffer) {
+        checkLength(buffer.remaining(), "buffer (remaining)");
+        segment().copyFrom(MemorySegment.ofBuffer(buffer).asSlice(0, shape.byteSize()));
+        return this;
+    }
+
+    /** Copies {@code size()} floats from {@code source}, which must hold exactly that many bytes. */
+    public Tensor copyFrom(MemorySegment source) {
+        if (source.byteSize() != shape.byteSize()) {
+            throw new IllegalArgumentException("segment of " + source.byteSize() + " bytes does not match tensor " + shape
+                    + " (" + shape.byteSize() + " bytes)");
+        }
+        segment().copyFrom(source);
+        return this;
+    }
+
+    /** Copies another tensor's data; the shapes must be equal. */
+    public Tensor copyFrom(Tensor source) {
+        if (!source.shape.equals(shape)) {
+            throw new IllegalArgumentException("cannot copy a tensor of shape " + source.shape + " into one of shape " + shape);
+        }
+        segment().copyFrom(source.segment());
+        return this;
+    }
+
+    public void copyTo(float[] values) {
+        checkLength(values.length, "array");
+        MemorySegment.copy(segment(), F32, 0, values, 0, values.length);
+    }
+
+    public void copyTo(FloatBuffer buffer) {
+        checkLength(buffer.remaining(), "buffer (remaining)");
+        MemorySegment.ofBuffer(buffer).asSlice(0, shape.byteSize()).copyFrom(segment());
+    }
+
+    public float[] toArray() {
+        return segment().toArray(F32);
+    }
+
+    public Tensor fill(float value) {
+        MemorySegment s = segment();
+        if (value == 0f) {
+            s.fill((byte) 0);
+        } else {
+            for (long i = 0; i < shape.size(); i++) {
+                s.setAtIndex(F32, i, value);
+            }
+        }
+        return this;
+    }
+
+    private void checkLength(long length, String what) {
+        if (length != shape.size()) {
+            throw new IllegalArgumentException(what + " of " + length + " floats does not match tensor " + shape + " ("
+                    + shape.size() + " floats)");
+        }
+    }
+
+    /** Frees the memory when this tensor owns it; does nothing for views and wrapped memory. */
+    @Override
+    public void close() {
+        if (owned != null && owned.scope().isAlive()) {
+            owned.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Tensor" + shape + (isOpen() ? "" : " (closed)");
+    }
+}

@@ -1,0 +1,136 @@
+package dev.deepnet.ops;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.deepnet.tensor.Shape;
+import dev.deepnet.tensor.Tensor;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+/** Bad input gets an exception that names the op, the argument and both shapes, and leaves outputs untouched. */
+class OpsArgumentCheckTest {
+
+    static Ops reference;
+    static Ops onednn;
+
+    @BeforeAll
+    static void open() {
+        reference = new ReferenceOps();
+        onednn = new OneDnnOps();
+    }
+
+    @AfterAll
+    static void close() {
+        reference.close();
+        onednn.close();
+    }
+
+    /** Runs {@code call} expecting {@code type}, checks the message, and that {@code output} kept its contents. */
+    static <T extends Throwable> void rejects(Class<T> type, Executable call, Tensor output, String... fragments) {
+        float[] before = output.isOpen() ? output.toArray() : null;
+        T e = assertThrows(type, call);
+        for (String f : fragments) {
+            assertTrue(e.getMessage().contains(f), "message should contain '" + f + "': " + e.getMessage());
+        }
+        if (before != null) {
+            assertArrayEquals(before, output.toArray(), "the output must be untouched");
+        }
+    }
+
+    @Test
+    void mismatchedShapesNameTheOpTheArgumentAndBothShapes() {
+        for (Ops ops : List.of(reference, onednn)) {
+            try (Tensor x = Tensor.allocate(Shape.of(4, 5)); Tensor w = Tensor.allocate(Shape.of(3, 6));
+                 Tensor y = Tensor.allocate(Shape.of(4, 3)).fill(9f)) {
+                rejects(IllegalArgumentException.class, () -> ops.linearForward(x, w, null, y), y,
+                        "linearForward", "w must be (3, 5)", "but is (3, 6)");
+            }
+            try (Tensor x = Tensor.allocate(Shape.of(2, 3, 8, 8)); Tensor w = Tensor.allocate(Shape.of(4, 3, 3, 3));
+                 Tensor y = Tensor.allocate(Shape.of(2, 4, 8, 8)).fill(9f)) {
+                rejects(IllegalArgumentException.class, () -> ops.conv2dForward(Conv2dSpec.of(1, 0), x, w, null, y), y,
+                        "conv2dForward", "y must be (2, 4, 6, 6)", "but is (2, 4, 8, 8)");
+            }
+            try (Tensor x = Tensor.allocate(Shape.of(2, 3, 8, 8)); Tensor w = Tensor.allocate(Shape.of(4, 2, 3, 3));
+                 Tensor y = Tensor.allocate(Shape.of(2, 4, 6, 6)).fill(9f)) {
+                rejects(IllegalArgumentException.class, () -> ops.conv2dForward(Conv2dSpec.of(1, 0), x, w, null, y), y,
+                        "conv2dForward", "expect 2 input channels", "(2, 3, 8, 8) has 3");
+            }
+            try (Tensor a = Tensor.allocate(Shape.of(3, 4)); Tensor b = Tensor.allocate(Shape.of(4, 3));
+                 Tensor y = Tensor.allocate(Shape.of(3, 4)).fill(9f)) {
+                rejects(IllegalArgumentException.class, () -> ops.add(a, b, y), y, "add", "b must be (3, 4)", "but is (4, 3)");
+            }
+        }
+    }
+
+    @Test
+    void aKernelLargerThanThePaddedInputIsRejected() {
+        for (Ops ops : List.of(reference, onednn)) {
+            try (Tensor x = Tensor.allocate(Shape.of(1, 3, 8, 8)); Tensor w = Tensor.allocate(Shape.of(2, 3, 11, 11));
+                 Tensor y = Tensor.allocate(Shape.of(1, 2, 1, 1)).fill(9f)) {
+                rejects(IllegalArgumentException.class, () -> ops.conv2dForward(Conv2dSpec.of(1, 1), x, w, null, y), y,
+                        "conv2dForward", "spans 11 in height", "padded input height 10");
+            }
+            try (Tensor x = Tensor.allocate(Shape.of(1, 1, 2, 2)); Tensor y = Tensor.allocate(Shape.of(1, 1, 1, 1)).fill(9f)) {
+                rejects(IllegalArgumentException.class, () -> ops.maxPool2dForward(Pool2dSpec.of(3, 1, 0), x, y, null), y,
+                        "maxPool2dForward", "window 3x3 is larger than the padded input 2x2");
+            }
+        }
+    }
+
+    @Test
+    void zeroOrNegativeSizesAndBadParametersAreRejected() {
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Shape.of(2, 0, 3)).getMessage().contains("[2, 0, 3]"));
+        assertThrows(IllegalArgumentException.class, () -> Shape.of(-1));
+        assertThrows(IllegalArgumentException.class, () -> Conv2dSpec.of(0, 0));
+        assertThrows(IllegalArgumentException.class, () -> Conv2dSpec.of(1, -1));
+        assertThrows(IllegalArgumentException.class, () -> Conv2dSpec.of(1, 0).withDilation(0));
+        assertThrows(IllegalArgumentException.class, () -> Pool2dSpec.of(2, 2, 2));
+        assertThrows(IllegalArgumentException.class, () -> new LrnSpec(4, 1e-4f, 0.75f, 2f));
+    }
+
+    @Test
+    void aClosedTensorIsRejected() {
+        for (Ops ops : List.of(reference, onednn)) {
+            Tensor x = Tensor.allocate(Shape.of(2, 3));
+            x.close();
+            try (Tensor y = Tensor.allocate(Shape.of(2, 3)).fill(9f)) {
+                rejects(IllegalStateException.class, () -> ops.activationForward(Activation.RELU, x, y), y, "closed");
+                rejects(IllegalStateException.class, () -> ops.activationForward(Activation.RELU, y, x), y, "closed");
+            }
+        }
+    }
+
+    @Test
+    void workspacesMustComeFromTheSameOpsAndGeometry() {
+        Pool2dSpec spec = Pool2dSpec.of(2, 2, 0);
+        Shape xs = Shape.of(1, 1, 4, 4);
+        try (Tensor x = Tensor.allocate(xs); Tensor y = Tensor.allocate(Shape.of(1, 1, 2, 2)).fill(9f);
+             Ops.Workspace foreign = reference.maxPoolWorkspace(spec, xs);
+             Ops.Workspace otherSpec = onednn.maxPoolWorkspace(Pool2dSpec.of(2, 1, 0), xs)) {
+            rejects(IllegalArgumentException.class, () -> onednn.maxPool2dForward(spec, x, y, foreign), y, "another Ops instance");
+            rejects(IllegalArgumentException.class, () -> onednn.maxPool2dForward(spec, x, y, otherSpec), y, "workspace was made for");
+            rejects(IllegalArgumentException.class, () -> onednn.maxPool2dBackward(spec, y, null, x), x, "workspace from the forward pass");
+        }
+    }
+
+    @Test
+    void repeatingACallCreatesNoNewPrimitive() {
+        try (OneDnnOps ops = new OneDnnOps(); Tensor x = OpCheck.random(Shape.of(2, 3, 9, 9), 1);
+             Tensor w = OpCheck.random(Shape.of(4, 3, 3, 3), 2); Tensor y = Tensor.allocate(Shape.of(2, 4, 9, 9));
+             Tensor y2 = Tensor.allocate(Shape.of(2, 4, 9, 9))) {
+            ops.conv2dForward(Conv2dSpec.of(1, 1), x, w, null, y);
+            int after = ops.kernelCount();
+            for (int i = 0; i < 5; i++) {
+                ops.conv2dForward(Conv2dSpec.of(1, 1), x, w, null, y2); // another output tensor: same primitive, re-pointed
+            }
+            assertEquals(after, ops.kernelCount());
+            assertArrayEquals(y.toArray(), y2.toArray());
+        }
+    }
+}

@@ -1,0 +1,98 @@
+package dev.deepnet.ops;
+
+import static dev.deepnet.ops.OpCheck.assertClose;
+import static dev.deepnet.ops.OpCheck.assertGradient;
+import static dev.deepnet.ops.OpCheck.distinct;
+import static dev.deepnet.ops.OpCheck.random;
+
+import dev.deepnet.tensor.Shape;
+import dev.deepnet.tensor.Tensor;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Max pooling (with its workspace) and average pooling (counting padding or not), on both backends. */
+class PoolingOpsTest {
+
+    static Ops reference;
+    static Ops onednn;
+
+    @BeforeAll
+    static void open() {
+        reference = new ReferenceOps();
+        onednn = new OneDnnOps();
+    }
+
+    @AfterAll
+    static void close() {
+        reference.close();
+        onednn.close();
+    }
+
+    static Stream<Arguments> cases() {
+        return Stream.of(
+                Arguments.of(Shape.of(1, 1, 4, 4), Pool2dSpec.of(2, 2, 0)),
+                Arguments.of(Shape.of(2, 3, 7, 9), Pool2dSpec.of(3, 2, 1)),
+                Arguments.of(Shape.of(1, 2, 13, 13), Pool2dSpec.of(3, 2, 0)),
+                Arguments.of(Shape.of(2, 1, 5, 6), Pool2dSpec.of(2, 1, 1)),
+                Arguments.of(Shape.of(1, 3, 6, 5), Pool2dSpec.of(3, 3, 1)),
+                Arguments.of(Shape.of(1, 2, 5, 8), new Pool2dSpec(2, 3, 1, 2, 1, 0, 0, 2, true)),
+                Arguments.of(Shape.of(3, 16, 3, 3), Pool2dSpec.of(3, 1, 0)));
+    }
+
+    @ParameterizedTest(name = "max pool {1} on {0}")
+    @MethodSource("cases")
+    void maxPoolingAgreesAndRoutesGradientsToTheMaxima(Shape xs, Pool2dSpec spec) {
+        Shape ys = spec.outputShape(xs);
+        long seed = xs.hashCode();
+        // Distinct values 0.01 apart: no ties, and a 1e-3 step never changes which input is the maximum.
+        try (Tensor x = distinct(xs, seed, 0.01); Tensor g = random(ys, seed + 1);
+             Tensor yRef = Tensor.allocate(ys); Tensor dxRef = Tensor.allocate(xs);
+             Ops.Workspace wsRef = reference.maxPoolWorkspace(spec, xs)) {
+            reference.maxPool2dForward(spec, x, yRef, wsRef);
+            reference.maxPool2dBackward(spec, g, wsRef, dxRef);
+            for (Ops ops : List.of(reference, onednn)) {
+                try (Tensor y = Tensor.allocate(ys); Tensor yInference = Tensor.allocate(ys); Tensor dx = Tensor.allocate(xs).fill(7f);
+                     Ops.Workspace ws = ops.maxPoolWorkspace(spec, xs)) {
+                    String what = ops.name() + " max pool " + spec + " on " + xs;
+                    ops.maxPool2dForward(spec, x, y, ws);
+                    ops.maxPool2dForward(spec, x, yInference, null);
+                    ops.maxPool2dBackward(spec, g, ws, dx);
+                    assertClose(what + " forward", yRef, y, 1);
+                    assertClose(what + " forward (inference)", yRef, yInference, 1);
+                    assertClose(what + " backward", dxRef, dx, spec.kernelH() * spec.kernelW());
+                    assertGradient(what + " dx", () -> ops.maxPool2dForward(spec, x, y, null), y, g, x, dx, 1e-3, 16, seed);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "avg pool {1} on {0}")
+    @MethodSource("cases")
+    void averagePoolingAgreesWithAndWithoutCountingPadding(Shape xs, Pool2dSpec base) {
+        for (boolean countPadding : new boolean[] {true, false}) {
+            Pool2dSpec spec = base.withCountPadding(countPadding);
+            Shape ys = spec.outputShape(xs);
+            long seed = xs.hashCode() + (countPadding ? 1 : 0);
+            try (Tensor x = random(xs, seed); Tensor g = random(ys, seed + 1);
+                 Tensor yRef = Tensor.allocate(ys); Tensor dxRef = Tensor.allocate(xs)) {
+                reference.avgPool2dForward(spec, x, yRef);
+                reference.avgPool2dBackward(spec, g, dxRef);
+                for (Ops ops : List.of(reference, onednn)) {
+                    try (Tensor y = Tensor.allocate(ys); Tensor dx = Tensor.allocate(xs).fill(7f)) {
+                        String what = ops.name() + " avg pool " + spec + " on " + xs;
+                        ops.avgPool2dForward(spec, x, y);
+                        ops.avgPool2dBackward(spec, g, dx);
+                        assertClose(what + " forward", yRef, y, spec.kernelH() * spec.kernelW());
+                        assertClose(what + " backward", dxRef, dx, spec.kernelH() * spec.kernelW());
+                        assertGradient(what + " dx", () -> ops.avgPool2dForward(spec, x, y), y, g, x, dx, 1e-2, 16, seed);
+                    }
+                }
+            }
+        }
+    }
+}
