@@ -74,6 +74,30 @@ public final class OneDnnOps extends Ops {
         return new PortSpec(arg, shape, true);
     }
 
+    /** The tensors that are present, in order: optional ones (a bias) are passed as null. */
+    private static Tensor[] present(Tensor... tensors) {
+        return java.util.Arrays.stream(tensors).filter(java.util.Objects::nonNull).toArray(Tensor[]::new);
+    }
+
+    /** Ports of a forward op with an optional bias: src, weights, [bias], dst. */
+    private static List<PortSpec> forwardPorts(Shape x, Shape w, boolean bias, Shape y) {
+        List<PortSpec> ports = new ArrayList<>(List.of(in(Arg.SRC, x), in(Arg.WEIGHTS, w)));
+        if (bias) {
+            ports.add(in(Arg.BIAS, Shape.of(w.dim(0))));
+        }
+        ports.add(out(Arg.DST, y));
+        return ports;
+    }
+
+    /** Ports of a backward-weights op with an optional bias: src, diff_dst, diff_weights, [diff_bias]. */
+    private static List<PortSpec> backwardWeightsPorts(Shape x, Shape y, Shape w, boolean bias) {
+        List<PortSpec> ports = new ArrayList<>(List.of(in(Arg.SRC, x), in(Arg.DIFF_DST, y), out(Arg.DIFF_WEIGHTS, w)));
+        if (bias) {
+            ports.add(out(Arg.DIFF_BIAS, Shape.of(w.dim(0))));
+        }
+        return ports;
+    }
+
     // ---------------------------------------------------------------- dense
 
     private PrimitiveDesc linearForwardPd(PropKind prop, Shape x, Shape w, boolean bias) {
@@ -96,19 +120,9 @@ public final class OneDnnOps extends Ops {
     protected void doLinearForward(Tensor x, Tensor w, Tensor b, Tensor y) {
         Shape xs = x.shape(), ws = w.shape();
         boolean bias = b != null;
-        OneDnnKernel k = kernel(List.of("linear.fwd", xs, ws, bias), () -> {
-            List<PortSpec> ports = new ArrayList<>(List.of(in(Arg.SRC, xs), in(Arg.WEIGHTS, ws)));
-            if (bias) {
-                ports.add(in(Arg.BIAS, b.shape()));
-            }
-            ports.add(out(Arg.DST, y.shape()));
-            return new OneDnnKernel(engine, linearForwardPd(PropKind.FORWARD_INFERENCE, xs, ws, bias), ports);
-        });
-        if (bias) {
-            k.run(stream, 0, null, x, w, b, y);
-        } else {
-            k.run(stream, 0, null, x, w, y);
-        }
+        kernel(List.of("linear.fwd", xs, ws, bias), () -> new OneDnnKernel(engine,
+                linearForwardPd(PropKind.FORWARD_INFERENCE, xs, ws, bias), forwardPorts(xs, ws, bias, y.shape())))
+                .run(stream, 0, null, present(x, w, b, y));
     }
 
     @Override
@@ -129,24 +143,15 @@ public final class OneDnnOps extends Ops {
     protected void doLinearBackwardWeights(Tensor x, Tensor dy, Tensor dw, Tensor db) {
         Shape xs = x.shape(), ws = dw.shape(), ys = dy.shape();
         boolean bias = db != null;
-        OneDnnKernel k = kernel(List.of("linear.bwd.weights", xs, ws, bias), () -> {
+        kernel(List.of("linear.bwd.weights", xs, ws, bias), () -> {
             PrimitiveDesc hint = linearHint(xs, ws).descriptor();
             try (MemoryDesc src = md(xs, FormatTag.ANY); MemoryDesc dwei = md(ws, FormatTag.ANY);
                  MemoryDesc dbias = bias ? md(Shape.of(ws.dim(0)), FormatTag.A) : null;
                  MemoryDesc ddst = md(ys, FormatTag.ANY)) {
-                List<PortSpec> ports = new ArrayList<>(List.of(in(Arg.SRC, xs), in(Arg.DIFF_DST, ys), out(Arg.DIFF_WEIGHTS, ws)));
-                if (bias) {
-                    ports.add(out(Arg.DIFF_BIAS, Shape.of(ws.dim(0))));
-                }
-                return new OneDnnKernel(engine,
-                        PrimitiveDesc.innerProductBackwardWeights(engine, src, dwei, dbias, ddst, hint, null), ports);
+                return new OneDnnKernel(engine, PrimitiveDesc.innerProductBackwardWeights(engine, src, dwei, dbias, ddst, hint, null),
+                        backwardWeightsPorts(xs, ys, ws, bias));
             }
-        });
-        if (bias) {
-            k.run(stream, 0, null, x, dy, dw, db);
-        } else {
-            k.run(stream, 0, null, x, dy, dw);
-        }
+        }).run(stream, 0, null, present(x, dy, dw, db));
     }
 
     @Override
@@ -192,27 +197,16 @@ public final class OneDnnOps extends Ops {
     private OneDnnKernel convHint(Conv2dSpec s, Shape x, Shape w) {
         Shape y = s.outputShape(x, w);
         return kernel(List.of("conv.fwd.training", s, x, w), () -> new OneDnnKernel(engine,
-                convForwardPd(PropKind.FORWARD_TRAINING, s, x, w, true),
-                List.of(in(Arg.SRC, x), in(Arg.WEIGHTS, w), in(Arg.BIAS, Shape.of(w.dim(0))), out(Arg.DST, y))));
+                convForwardPd(PropKind.FORWARD_TRAINING, s, x, w, true), forwardPorts(x, w, true, y)));
     }
 
     @Override
     protected void doConv2dForward(Conv2dSpec spec, Tensor x, Tensor w, Tensor b, Tensor y) {
         Shape xs = x.shape(), ws = w.shape(), ys = y.shape();
         boolean bias = b != null;
-        OneDnnKernel k = kernel(List.of("conv.fwd", spec, xs, ws, bias), () -> {
-            List<PortSpec> ports = new ArrayList<>(List.of(in(Arg.SRC, xs), in(Arg.WEIGHTS, ws)));
-            if (bias) {
-                ports.add(in(Arg.BIAS, b.shape()));
-            }
-            ports.add(out(Arg.DST, ys));
-            return new OneDnnKernel(engine, convForwardPd(PropKind.FORWARD_INFERENCE, spec, xs, ws, bias), ports);
-        });
-        if (bias) {
-            k.run(stream, 0, null, x, w, b, y);
-        } else {
-            k.run(stream, 0, null, x, w, y);
-        }
+        kernel(List.of("conv.fwd", spec, xs, ws, bias), () -> new OneDnnKernel(engine,
+                convForwardPd(PropKind.FORWARD_INFERENCE, spec, xs, ws, bias), forwardPorts(xs, ws, bias, ys)))
+                .run(stream, 0, null, present(x, w, b, y));
     }
 
     @Override
@@ -234,24 +228,16 @@ public final class OneDnnOps extends Ops {
     protected void doConv2dBackwardWeights(Conv2dSpec spec, Tensor x, Tensor dy, Tensor dw, Tensor db) {
         Shape xs = x.shape(), ws = dw.shape(), ys = dy.shape();
         boolean bias = db != null;
-        OneDnnKernel k = kernel(List.of("conv.bwd.weights", spec, xs, ws, bias), () -> {
+        kernel(List.of("conv.bwd.weights", spec, xs, ws, bias), () -> {
             PrimitiveDesc hint = convHint(spec, xs, ws).descriptor();
             try (MemoryDesc src = md(xs, FormatTag.ANY); MemoryDesc dwei = md(ws, FormatTag.ANY);
                  MemoryDesc dbias = bias ? md(Shape.of(ws.dim(0)), FormatTag.A) : null;
                  MemoryDesc ddst = md(ys, FormatTag.ANY)) {
-                List<PortSpec> ports = new ArrayList<>(List.of(in(Arg.SRC, xs), in(Arg.DIFF_DST, ys), out(Arg.DIFF_WEIGHTS, ws)));
-                if (bias) {
-                    ports.add(out(Arg.DIFF_BIAS, Shape.of(ws.dim(0))));
-                }
                 return new OneDnnKernel(engine, PrimitiveDesc.convolutionBackwardWeights(engine, Algorithm.CONVOLUTION_DIRECT,
-                        src, dwei, dbias, ddst, strides(spec), dilates(spec), padLeft(spec), padRight(spec), hint, null), ports);
+                        src, dwei, dbias, ddst, strides(spec), dilates(spec), padLeft(spec), padRight(spec), hint, null),
+                        backwardWeightsPorts(xs, ys, ws, bias));
             }
-        });
-        if (bias) {
-            k.run(stream, 0, null, x, dy, dw, db);
-        } else {
-            k.run(stream, 0, null, x, dy, dw);
-        }
+        }).run(stream, 0, null, present(x, dy, dw, db));
     }
 
     // ---------------------------------------------------------------- pooling

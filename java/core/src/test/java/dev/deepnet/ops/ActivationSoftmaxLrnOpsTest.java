@@ -7,32 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.deepnet.tensor.Shape;
 import dev.deepnet.tensor.Tensor;
-import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Element-wise activations, softmax and log-softmax, and LRN, on both backends. */
-class ActivationSoftmaxLrnOpsTest {
-
-    static Ops reference;
-    static Ops onednn;
-
-    @BeforeAll
-    static void open() {
-        reference = new ReferenceOps();
-        onednn = new OneDnnOps();
-    }
-
-    @AfterAll
-    static void close() {
-        reference.close();
-        onednn.close();
-    }
+class ActivationSoftmaxLrnOpsTest extends BackendTestCase {
 
     static Stream<Arguments> activations() {
         return Stream.of(Activation.values()).flatMap(f -> Stream.of(Shape.of(1), Shape.of(7), Shape.of(3, 11), Shape.of(2, 3, 5, 7))
@@ -58,7 +40,7 @@ class ActivationSoftmaxLrnOpsTest {
              Tensor yRef = Tensor.allocate(s); Tensor dxRef = Tensor.allocate(s)) {
             reference.activationForward(f, x, yRef);
             reference.activationBackward(f, x, yRef, g, dxRef);
-            for (Ops ops : List.of(reference, onednn)) {
+            for (Ops ops : backends()) {
                 try (Tensor y = Tensor.allocate(s); Tensor dx = Tensor.allocate(s).fill(7f)) {
                     String what = ops.name() + " " + f + " on " + s;
                     ops.activationForward(f, x, y);
@@ -86,7 +68,7 @@ class ActivationSoftmaxLrnOpsTest {
             x.setFlat(0, 80f);
             reference.softmaxForward(x, yRef, log);
             reference.softmaxBackward(yRef, g, dxRef, log);
-            for (Ops ops : List.of(reference, onednn)) {
+            for (Ops ops : backends()) {
                 try (Tensor y = Tensor.allocate(s); Tensor dx = Tensor.allocate(s).fill(7f)) {
                     String what = ops.name() + (log ? " log-softmax " : " softmax ") + s;
                     ops.softmaxForward(x, y, log);
@@ -124,7 +106,7 @@ class ActivationSoftmaxLrnOpsTest {
              Tensor dxRef = Tensor.allocate(s); Ops.Workspace wsRef = reference.lrnWorkspace(spec, s)) {
             reference.lrnForward(spec, x, yRef, wsRef);
             reference.lrnBackward(spec, x, g, wsRef, dxRef);
-            for (Ops ops : List.of(reference, onednn)) {
+            for (Ops ops : backends()) {
                 try (Tensor y = Tensor.allocate(s); Tensor yInference = Tensor.allocate(s); Tensor dx = Tensor.allocate(s).fill(7f);
                      Ops.Workspace ws = ops.lrnWorkspace(spec, s)) {
                     String what = ops.name() + " LRN " + spec + " on " + s;

@@ -9,30 +9,13 @@ import dev.deepnet.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Add, multiply, sum, gradient accumulation and permutation (a reorder), on both backends. */
-class ArithmeticOpsTest {
-
-    static Ops reference;
-    static Ops onednn;
-
-    @BeforeAll
-    static void open() {
-        reference = new ReferenceOps();
-        onednn = new OneDnnOps();
-    }
-
-    @AfterAll
-    static void close() {
-        reference.close();
-        onednn.close();
-    }
+class ArithmeticOpsTest extends BackendTestCase {
 
     static Stream<Shape> shapes() {
         return Stream.of(Shape.of(1), Shape.of(13), Shape.of(4, 9), Shape.of(2, 3, 5, 7));
@@ -42,7 +25,7 @@ class ArithmeticOpsTest {
     @MethodSource("shapes")
     void addMultiplySumAndAccumulateMatchTheirDefinitions(Shape s) {
         try (Tensor a = random(s, 1); Tensor b = random(s, 2); Tensor c = random(s, 3)) {
-            for (Ops ops : List.of(reference, onednn)) {
+            for (Ops ops : backends()) {
                 try (Tensor sum = Tensor.allocate(s); Tensor product = Tensor.allocate(s); Tensor total = Tensor.allocate(s);
                      Tensor acc = Tensor.allocate(s).copyFrom(a)) {
                     ops.add(a, b, sum);

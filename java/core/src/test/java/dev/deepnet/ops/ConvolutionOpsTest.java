@@ -6,31 +6,13 @@ import static dev.deepnet.ops.OpCheck.random;
 
 import dev.deepnet.tensor.Shape;
 import dev.deepnet.tensor.Tensor;
-import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** 2-D convolution, forward and both backward passes, on both backends. */
-class ConvolutionOpsTest {
-
-    static Ops reference;
-    static Ops onednn;
-
-    @BeforeAll
-    static void open() {
-        reference = new ReferenceOps();
-        onednn = new OneDnnOps();
-    }
-
-    @AfterAll
-    static void close() {
-        reference.close();
-        onednn.close();
-    }
+class ConvolutionOpsTest extends BackendTestCase {
 
     /** name, x (N, C, H, W), w (O, C, kH, kW), spec, bias, whether to check gradients (small cases). */
     static Stream<Arguments> cases() {
@@ -65,7 +47,7 @@ class ConvolutionOpsTest {
             reference.conv2dForward(spec, x, w, b, yRef);
             reference.conv2dBackwardData(spec, g, w, dxRef);
             reference.conv2dBackwardWeights(spec, x, g, dwRef, withBias ? dbRef : null);
-            for (Ops ops : List.of(reference, onednn)) {
+            for (Ops ops : backends()) {
                 try (Tensor y = Tensor.allocate(ys); Tensor dx = Tensor.allocate(xs).fill(7f); Tensor dw = Tensor.allocate(ws).fill(7f);
                      Tensor db = Tensor.allocate(Shape.of(ws.dim(0))).fill(7f)) {
                     String what = ops.name() + " conv " + name;

@@ -6,33 +6,11 @@ import static dev.deepnet.ops.OpCheck.random;
 
 import dev.deepnet.tensor.Shape;
 import dev.deepnet.tensor.Tensor;
-import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** Inner product (dense layer) and matmul on both backends. */
-class DenseOpsTest {
-
-    static Ops reference;
-    static Ops onednn;
-
-    @BeforeAll
-    static void open() {
-        reference = new ReferenceOps();
-        onednn = new OneDnnOps();
-    }
-
-    @AfterAll
-    static void close() {
-        reference.close();
-        onednn.close();
-    }
-
-    static List<Ops> backends() {
-        return List.of(reference, onednn);
-    }
+class DenseOpsTest extends BackendTestCase {
 
     @ParameterizedTest(name = "N={0} I={1} O={2} bias={3}")
     @CsvSource({"1,1,1,true", "1,7,3,false", "5,13,6,true", "16,64,33,true", "3,200,10,false", "2,1,9,true"})

@@ -7,29 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.deepnet.tensor.Shape;
 import dev.deepnet.tensor.Tensor;
-import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
 /** Bad input gets an exception that names the op, the argument and both shapes, and leaves outputs untouched. */
-class OpsArgumentCheckTest {
-
-    static Ops reference;
-    static Ops onednn;
-
-    @BeforeAll
-    static void open() {
-        reference = new ReferenceOps();
-        onednn = new OneDnnOps();
-    }
-
-    @AfterAll
-    static void close() {
-        reference.close();
-        onednn.close();
-    }
+class OpsArgumentCheckTest extends BackendTestCase {
 
     /** Runs {@code call} expecting {@code type}, checks the message, and that {@code output} kept its contents. */
     static <T extends Throwable> void rejects(Class<T> type, Executable call, Tensor output, String... fragments) {
@@ -45,7 +27,7 @@ class OpsArgumentCheckTest {
 
     @Test
     void mismatchedShapesNameTheOpTheArgumentAndBothShapes() {
-        for (Ops ops : List.of(reference, onednn)) {
+        for (Ops ops : backends()) {
             try (Tensor x = Tensor.allocate(Shape.of(4, 5)); Tensor w = Tensor.allocate(Shape.of(3, 6));
                  Tensor y = Tensor.allocate(Shape.of(4, 3)).fill(9f)) {
                 rejects(IllegalArgumentException.class, () -> ops.linearForward(x, w, null, y), y,
@@ -70,7 +52,7 @@ class OpsArgumentCheckTest {
 
     @Test
     void aKernelLargerThanThePaddedInputIsRejected() {
-        for (Ops ops : List.of(reference, onednn)) {
+        for (Ops ops : backends()) {
             try (Tensor x = Tensor.allocate(Shape.of(1, 3, 8, 8)); Tensor w = Tensor.allocate(Shape.of(2, 3, 11, 11));
                  Tensor y = Tensor.allocate(Shape.of(1, 2, 1, 1)).fill(9f)) {
                 rejects(IllegalArgumentException.class, () -> ops.conv2dForward(Conv2dSpec.of(1, 1), x, w, null, y), y,
@@ -96,7 +78,7 @@ class OpsArgumentCheckTest {
 
     @Test
     void aClosedTensorIsRejected() {
-        for (Ops ops : List.of(reference, onednn)) {
+        for (Ops ops : backends()) {
             Tensor x = Tensor.allocate(Shape.of(2, 3));
             x.close();
             try (Tensor y = Tensor.allocate(Shape.of(2, 3)).fill(9f)) {

@@ -7,31 +7,13 @@ import static dev.deepnet.ops.OpCheck.random;
 
 import dev.deepnet.tensor.Shape;
 import dev.deepnet.tensor.Tensor;
-import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Max pooling (with its workspace) and average pooling (counting padding or not), on both backends. */
-class PoolingOpsTest {
-
-    static Ops reference;
-    static Ops onednn;
-
-    @BeforeAll
-    static void open() {
-        reference = new ReferenceOps();
-        onednn = new OneDnnOps();
-    }
-
-    @AfterAll
-    static void close() {
-        reference.close();
-        onednn.close();
-    }
+class PoolingOpsTest extends BackendTestCase {
 
     static Stream<Arguments> cases() {
         return Stream.of(
@@ -55,7 +37,7 @@ class PoolingOpsTest {
              Ops.Workspace wsRef = reference.maxPoolWorkspace(spec, xs)) {
             reference.maxPool2dForward(spec, x, yRef, wsRef);
             reference.maxPool2dBackward(spec, g, wsRef, dxRef);
-            for (Ops ops : List.of(reference, onednn)) {
+            for (Ops ops : backends()) {
                 try (Tensor y = Tensor.allocate(ys); Tensor yInference = Tensor.allocate(ys); Tensor dx = Tensor.allocate(xs).fill(7f);
                      Ops.Workspace ws = ops.maxPoolWorkspace(spec, xs)) {
                     String what = ops.name() + " max pool " + spec + " on " + xs;
@@ -82,7 +64,7 @@ class PoolingOpsTest {
                  Tensor yRef = Tensor.allocate(ys); Tensor dxRef = Tensor.allocate(xs)) {
                 reference.avgPool2dForward(spec, x, yRef);
                 reference.avgPool2dBackward(spec, g, dxRef);
-                for (Ops ops : List.of(reference, onednn)) {
+                for (Ops ops : backends()) {
                     try (Tensor y = Tensor.allocate(ys); Tensor dx = Tensor.allocate(xs).fill(7f)) {
                         String what = ops.name() + " avg pool " + spec + " on " + xs;
                         ops.avgPool2dForward(spec, x, y);
