@@ -33,7 +33,11 @@ public enum FormatTag {
     /** Weights (O, I) stored (I, O). */
     IO(dnnl_io),
     /** 1-D. */
-    X(dnnl_x);
+    X(dnnl_x),
+    /** (N, C, H, W) with channels in blocks of 8 innermost (nChw8c): AVX2 kernels' favourite. */
+    ABCD8B(dnnl_aBcd8b),
+    /** (N, C, H, W) with channels in blocks of 16 innermost (nChw16c): AVX-512 kernels' favourite. */
+    ABCD16B(dnnl_aBcd16b);
 
     private final int code;
 
