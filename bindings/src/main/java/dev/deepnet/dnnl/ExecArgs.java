@@ -28,6 +28,7 @@ public final class ExecArgs implements AutoCloseable {
 
     /** Sets argument {@code arg} ({@link Arg}) to {@code memory}, replacing any earlier one. */
     public ExecArgs set(int arg, Memory memory) {
+        MemorySegment handle = memory.handle(); // throws when closed, before anything changes
         int i = indexOf(arg);
         if (i < 0) {
             if (count == ids.length) {
@@ -39,7 +40,7 @@ public final class ExecArgs implements AutoCloseable {
         memories[i] = memory;
         MemorySegment slot = dnnl_exec_arg_t.asSlice(array, i);
         dnnl_exec_arg_t.arg(slot, arg);
-        dnnl_exec_arg_t.memory(slot, memory.handle());
+        dnnl_exec_arg_t.memory(slot, handle);
         return this;
     }
 

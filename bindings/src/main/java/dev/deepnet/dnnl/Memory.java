@@ -30,7 +30,14 @@ public final class Memory extends NativeHandle {
         this.arena = arena;
         this.data = data;
         this.size = size;
-        this.desc = MemoryDesc.borrowed(queryDesc(handle), this);
+        MemoryDesc d;
+        try {
+            d = MemoryDesc.borrowed(queryDesc(handle), this);
+        } catch (RuntimeException | Error e) {
+            close(); // destroys the C memory and releases the engine; the caller closes its arena
+            throw e;
+        }
+        this.desc = d;
     }
 
     private static MemorySegment queryDesc(MemorySegment memory) {
@@ -44,6 +51,9 @@ public final class Memory extends NativeHandle {
     /** A memory with a new zeroed, 64-byte aligned buffer of {@code desc.sizeInBytes()} bytes. */
     public static Memory allocate(MemoryDesc desc, Engine engine) {
         long size = desc.sizeInBytes();
+        if (size == 0 && !desc.isZero()) {
+            throw new IllegalArgumentException("oneDNN reports 0 bytes for the non-empty descriptor " + desc);
+        }
         Arena arena = Arena.ofShared();
         try {
             MemorySegment data = size == 0 ? MemorySegment.NULL : arena.allocate(size, ALIGNMENT);
@@ -79,6 +89,9 @@ public final class Memory extends NativeHandle {
     private static void checkBuffer(MemorySegment data, long size, MemoryDesc desc) {
         if (!data.isNative()) {
             throw new IllegalArgumentException("oneDNN memory needs a native (off-heap) segment, not a heap segment");
+        }
+        if (data.isReadOnly()) {
+            throw new IllegalArgumentException("oneDNN memory needs a writable segment; this one is read-only");
         }
         if (!data.scope().isAlive()) {
             throw new IllegalStateException("the buffer's arena is already closed");

@@ -41,6 +41,19 @@ public final class MemoryDesc extends NativeHandle {
         if (strides.length != dims.length) {
             throw new IllegalArgumentException("strides " + Arrays.toString(strides) + " do not match dims " + Arrays.toString(dims));
         }
+        long span = 1;
+        for (int i = 0; i < dims.length; i++) {
+            if (strides[i] < 0) {
+                throw new IllegalArgumentException("strides must not be negative: " + Arrays.toString(strides));
+            }
+            try {
+                span = Math.addExact(span, Math.multiplyExact(dims[i] - 1, strides[i]));
+                Math.multiplyExact(span, 16L);
+            } catch (ArithmeticException e) {
+                throw new IllegalArgumentException("strides " + Arrays.toString(strides) + " over dims " + Arrays.toString(dims)
+                        + " describe more memory than can be addressed");
+            }
+        }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(C_POINTER);
             DnnlException.check(dnnl_memory_desc_create_with_strides(out, dims.length, arena.allocateFrom(C_LONG, dims),
@@ -59,9 +72,19 @@ public final class MemoryDesc extends NativeHandle {
         if (dims.length < 1 || dims.length > DNNL_MAX_NDIMS) {
             throw new IllegalArgumentException("a memory descriptor has 1 to " + DNNL_MAX_NDIMS + " dimensions, not " + dims.length);
         }
+        // oneDNN computes sizes without overflow checks: a wrapped size would give a tiny buffer
+        // that kernels then overrun. Bound the bytes here (16 per element covers any data type
+        // plus blocked-layout padding to 16 channels).
+        long elements = 1;
         for (long d : dims) {
             if (d <= 0) {
                 throw new IllegalArgumentException("dimensions must be positive: " + Arrays.toString(dims));
+            }
+            try {
+                elements = Math.multiplyExact(elements, d + 15);
+                Math.multiplyExact(elements, 16L);
+            } catch (ArithmeticException e) {
+                throw new IllegalArgumentException("dimensions " + Arrays.toString(dims) + " describe more memory than can be addressed");
             }
         }
     }
@@ -140,6 +163,11 @@ public final class MemoryDesc extends NativeHandle {
     @Override
     boolean ownerOpen() {
         return owner == null || owner.isOpen();
+    }
+
+    @Override
+    boolean owns() {
+        return owner == null;
     }
 
     @Override

@@ -42,9 +42,17 @@ abstract sealed class NativeHandle implements AutoCloseable
         return true;
     }
 
-    /** Destroys the handle; later calls do nothing. */
+    /** Whether closing this object releases anything; false for views borrowed from an owner. */
+    boolean owns() {
+        return true;
+    }
+
+    /** Destroys the handle; later calls do nothing. Closing a borrowed view does nothing. */
     @Override
     public final void close() {
+        if (!owns()) {
+            return;
+        }
         MemorySegment h;
         synchronized (this) {
             h = handle;

@@ -25,9 +25,14 @@ public final class Primitive extends NativeHandle {
     public Primitive(PrimitiveDesc pd) {
         super("Primitive", create(pd));
         this.engine = pd.engine();
-        this.implementation = pd.implementation();
         this.what = pd.description();
-        this.expected = expectedArgs();
+        try {
+            this.implementation = pd.implementation();
+            this.expected = expectedArgs();
+        } catch (RuntimeException | Error e) {
+            close(); // destroys the C primitive and releases the engine
+            throw e;
+        }
     }
 
     private static MemorySegment create(PrimitiveDesc pd) {

@@ -86,8 +86,32 @@ public final class PrimitiveDesc extends NativeHandle {
                         dims(arena, "padRight", padRight, spatial), attr(attr)));
     }
 
-    private static MemorySegment hint(PrimitiveDesc forward) {
-        return forward == null ? MemorySegment.NULL : forward.handle();
+    /**
+     * The forward descriptor a backward one is built from. oneDNN reads it without checking (a
+     * null or mismatched hint crashes some kernels), so it is required and checked here: the same
+     * primitive kind, propagation forward_training.
+     */
+    private static MemorySegment hint(PrimitiveDesc forward, int kind, String name) {
+        if (forward == null) {
+            throw new IllegalArgumentException(name + " backward needs its forward_training primitive descriptor as hint");
+        }
+        int actualKind = forward.queryInt(dnnl_query_primitive_kind);
+        if (actualKind != kind) {
+            throw new IllegalArgumentException(name + " backward was given a hint of primitive kind " + actualKind
+                    + " (" + forward.what + "), not a " + name + " forward descriptor");
+        }
+        if (forward.queryInt(dnnl_query_prop_kind) != dnnl_forward_training) {
+            throw new IllegalArgumentException(name + " backward needs a forward_training hint, not " + forward.what);
+        }
+        return forward.handle();
+    }
+
+    private int queryInt(int what) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(C_INT);
+            DnnlException.check(dnnl_primitive_desc_query(handle(), what, 0, out), "dnnl_primitive_desc_query");
+            return out.get(C_INT, 0);
+        }
     }
 
     private static String dims(long[] values) {
@@ -109,7 +133,7 @@ public final class PrimitiveDesc extends NativeHandle {
         String what = "inner product backward data diff_src " + diffSrc + ", weights " + weights + ", diff_dst " + diffDst;
         return create(engine, "dnnl_inner_product_backward_data_primitive_desc_create", what, (arena, out, e) ->
                 dnnl_inner_product_backward_data_primitive_desc_create(out, e, diffSrc.handle(), weights.handle(),
-                        diffDst.handle(), hint(forward), attr(attr)));
+                        diffDst.handle(), hint(forward, dnnl_inner_product, "inner product"), attr(attr)));
     }
 
     /** Inner product backward weights: diff_weights = diff_dst^T x src; diff_bias (may be null) = column sums. */
@@ -119,7 +143,7 @@ public final class PrimitiveDesc extends NativeHandle {
                 + ", diff_dst " + diffDst;
         return create(engine, "dnnl_inner_product_backward_weights_primitive_desc_create", what, (arena, out, e) ->
                 dnnl_inner_product_backward_weights_primitive_desc_create(out, e, src.handle(), diffWeights.handle(),
-                        md(diffBias), diffDst.handle(), hint(forward), attr(attr)));
+                        md(diffBias), diffDst.handle(), hint(forward, dnnl_inner_product, "inner product"), attr(attr)));
     }
 
     /** Convolution backward data (same geometry as the forward descriptor it is given as hint). */
@@ -133,7 +157,7 @@ public final class PrimitiveDesc extends NativeHandle {
                 dnnl_convolution_backward_data_primitive_desc_create(out, e, algorithm.code(), diffSrc.handle(),
                         weights.handle(), diffDst.handle(), dims(arena, "strides", strides, spatial),
                         dims(arena, "dilates", dilates, spatial), dims(arena, "padLeft", padLeft, spatial),
-                        dims(arena, "padRight", padRight, spatial), hint(forward), attr(attr)));
+                        dims(arena, "padRight", padRight, spatial), hint(forward, dnnl_convolution, "convolution"), attr(attr)));
     }
 
     /** Convolution backward weights: diff_weights and diff_bias (may be null). */
@@ -148,7 +172,7 @@ public final class PrimitiveDesc extends NativeHandle {
                 dnnl_convolution_backward_weights_primitive_desc_create(out, e, algorithm.code(), src.handle(),
                         diffWeights.handle(), md(diffBias), diffDst.handle(), dims(arena, "strides", strides, spatial),
                         dims(arena, "dilates", dilates, spatial), dims(arena, "padLeft", padLeft, spatial),
-                        dims(arena, "padRight", padRight, spatial), hint(forward), attr(attr)));
+                        dims(arena, "padRight", padRight, spatial), hint(forward, dnnl_convolution, "convolution"), attr(attr)));
     }
 
     /** Pooling forward. Dilation is oneDNN's (0 = dense). Max pooling in training keeps a workspace. */
@@ -176,7 +200,7 @@ public final class PrimitiveDesc extends NativeHandle {
                 dnnl_pooling_backward_primitive_desc_create(out, e, algorithm.code(), diffSrc.handle(), diffDst.handle(),
                         dims(arena, "strides", strides, spatial), dims(arena, "kernel", kernel, spatial),
                         dims(arena, "dilation", dilation, spatial), dims(arena, "padLeft", padLeft, spatial),
-                        dims(arena, "padRight", padRight, spatial), hint(forward), attr(attr)));
+                        dims(arena, "padRight", padRight, spatial), hint(forward, dnnl_pooling, "pooling"), attr(attr)));
     }
 
     /** Element-wise forward; alpha and beta as the algorithm defines them (linear: alpha x + beta). */
@@ -194,7 +218,7 @@ public final class PrimitiveDesc extends NativeHandle {
         String what = "eltwise " + algorithm + " backward diff_src " + diffSrc + ", diff_dst " + diffDst + ", data " + data;
         return create(engine, "dnnl_eltwise_backward_primitive_desc_create", what, (arena, out, e) ->
                 dnnl_eltwise_backward_primitive_desc_create(out, e, algorithm.code(), diffSrc.handle(), diffDst.handle(),
-                        data.handle(), alpha, beta, hint(forward), attr(attr)));
+                        data.handle(), alpha, beta, hint(forward, dnnl_eltwise, "eltwise"), attr(attr)));
     }
 
     /** Softmax ({@link Algorithm#SOFTMAX_ACCURATE}) or log-softmax ({@link Algorithm#SOFTMAX_LOG}) along {@code axis}. */
@@ -212,7 +236,7 @@ public final class PrimitiveDesc extends NativeHandle {
         String what = "softmax " + algorithm + " backward diff_src " + diffSrc + ", diff_dst " + diffDst + ", dst " + dst;
         return create(engine, "dnnl_softmax_backward_primitive_desc_create", what, (arena, out, e) ->
                 dnnl_softmax_backward_primitive_desc_create(out, e, algorithm.code(), diffSrc.handle(), diffDst.handle(),
-                        dst.handle(), axis, hint(forward), attr(attr)));
+                        dst.handle(), axis, hint(forward, dnnl_softmax, "softmax"), attr(attr)));
     }
 
     /** Local response normalisation forward (alpha is divided by size inside oneDNN). */
@@ -231,7 +255,7 @@ public final class PrimitiveDesc extends NativeHandle {
         String what = "lrn " + algorithm + " backward diff_src " + diffSrc + ", diff_dst " + diffDst + ", src " + src;
         return create(engine, "dnnl_lrn_backward_primitive_desc_create", what, (arena, out, e) ->
                 dnnl_lrn_backward_primitive_desc_create(out, e, algorithm.code(), diffSrc.handle(), diffDst.handle(),
-                        src.handle(), size, alpha, beta, k, hint(forward), attr(attr)));
+                        src.handle(), size, alpha, beta, k, hint(forward, dnnl_lrn, "lrn"), attr(attr)));
     }
 
     /** Element-wise binary operation dst = src0 op src1. */

@@ -155,4 +155,67 @@ class HandleSafetyTest {
         CpuIsa isa = Dnnl.effectiveCpuIsa();
         assertTrue(isa != CpuIsa.DEFAULT, "oneDNN reports the ISA it generates code for, got " + isa);
     }
+
+    @Test
+    void backwardDescriptorsRequireAMatchingForwardTrainingHint() {
+        try (Engine engine = Engine.cpu();
+             MemoryDesc md = MemoryDesc.of(DataType.F32, FormatTag.ABCD8B, 1, 8, 4, 4);
+             MemoryDesc out = MemoryDesc.of(DataType.F32, FormatTag.ABCD8B, 1, 8, 2, 2);
+             PrimitiveDesc inference = PrimitiveDesc.poolingForward(engine, PropKind.FORWARD_INFERENCE, Algorithm.POOLING_MAX, md, out,
+                     new long[] {2, 2}, new long[] {2, 2}, new long[] {0, 0}, new long[] {0, 0}, new long[] {0, 0}, null);
+             PrimitiveDesc eltwise = PrimitiveDesc.eltwiseForward(engine, PropKind.FORWARD_TRAINING, Algorithm.ELTWISE_RELU, md, md,
+                     0f, 0f, null)) {
+            long[] two = {2, 2};
+            long[] zero = {0, 0};
+            IllegalArgumentException none = assertThrows(IllegalArgumentException.class, () -> PrimitiveDesc.poolingBackward(engine,
+                    Algorithm.POOLING_MAX, md, out, two, two, zero, zero, zero, null, null));
+            assertTrue(none.getMessage().contains("needs its forward_training primitive descriptor"), none.getMessage());
+            IllegalArgumentException wrongProp = assertThrows(IllegalArgumentException.class, () -> PrimitiveDesc.poolingBackward(engine,
+                    Algorithm.POOLING_MAX, md, out, two, two, zero, zero, zero, inference, null));
+            assertTrue(wrongProp.getMessage().contains("forward_training hint"), wrongProp.getMessage());
+            IllegalArgumentException wrongKind = assertThrows(IllegalArgumentException.class, () -> PrimitiveDesc.poolingBackward(engine,
+                    Algorithm.POOLING_MAX, md, out, two, two, zero, zero, zero, eltwise, null));
+            assertTrue(wrongKind.getMessage().contains("not a pooling forward descriptor"), wrongKind.getMessage());
+        }
+    }
+
+    @Test
+    void closingABorrowedViewDoesNotBreakItsOwner() {
+        try (Engine engine = Engine.cpu(); Stream stream = new Stream(engine);
+             MemoryDesc md = MemoryDesc.of(DataType.F32, FormatTag.AB, 2, 2);
+             PrimitiveDesc pd = PrimitiveDesc.matmul(engine, md, md, null, md, null);
+             Primitive matmul = new Primitive(pd);
+             Memory a = Memory.allocate(md, engine); Memory c = Memory.allocate(md, engine)) {
+            try (MemoryDesc view = a.desc()) {
+                assertEquals(2, view.ndims());
+            }
+            pd.dstDesc().close();
+            assertTrue(a.desc().isOpen());
+            matmul.execute(stream, Map.of(Arg.SRC, a, Arg.WEIGHTS, a, Arg.DST, c)); // still fine
+            assertEquals(2, pd.dstDesc().ndims());
+        }
+    }
+
+    @Test
+    void sizesThatWouldOverflowInsideOneDnnAreRejected() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> MemoryDesc.of(DataType.F32, FormatTag.A, (1L << 62) + 1));
+        assertTrue(e.getMessage().contains("more memory than can be addressed"), e.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> MemoryDesc.of(DataType.F32, FormatTag.AB, 1L << 31, 1L << 31));
+        assertThrows(IllegalArgumentException.class,
+                () -> MemoryDesc.withStrides(DataType.F32, new long[] {4, 4}, new long[] {Long.MAX_VALUE / 2, 1}));
+        assertThrows(IllegalArgumentException.class,
+                () -> MemoryDesc.withStrides(DataType.F32, new long[] {4, 4}, new long[] {-4, 1}));
+    }
+
+    @Test
+    void readOnlyBuffersAreRejected() {
+        try (Engine engine = Engine.cpu(); Arena arena = Arena.ofConfined();
+             MemoryDesc md = MemoryDesc.of(DataType.F32, FormatTag.A, 4)) {
+            MemorySegment readOnly = arena.allocate(16).asReadOnly();
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Memory.wrap(md, engine, readOnly));
+            assertTrue(e.getMessage().contains("read-only"), e.getMessage());
+        }
+    }
 }

@@ -55,6 +55,8 @@ public final class OneDnnLibrary {
                 loaded = load(Platform.current(), configured(PATH_PROPERTY, PATH_ENV), configured(CACHE_PROPERTY, CACHE_ENV));
             } catch (NativeLoadException e) {
                 failure = e;
+            } catch (RuntimeException e) { // a malformed path in a property, a security manager: still one clear failure
+                failure = new NativeLoadException(Platform.current(), java.util.List.of("setup: " + e), e);
             }
             LOADED = loaded;
             FAILURE = failure;
@@ -111,8 +113,9 @@ public final class OneDnnLibrary {
             }
             try {
                 SymbolLookup lookup = SymbolLookup.libraryLookup(file, Arena.global());
-                return new Loaded(lookup, file, "from " + source);
-            } catch (IllegalArgumentException e) {
+                String version = requireVersion3(lookup);
+                return new Loaded(lookup, file, "from " + source + ", oneDNN " + version);
+            } catch (IllegalArgumentException | UnsatisfiedLinkError e) {
                 attempts.add(file + " (from " + source + "): " + e.getMessage());
                 throw new NativeLoadException(platform, attempts, e);
             }
@@ -134,6 +137,7 @@ public final class OneDnnLibrary {
         for (Path root : cacheRoots(cacheOverride)) {
             Path dir;
             try {
+                checkPrivate(root);
                 dir = bundled.extractTo(root);
             } catch (java.io.IOException | SecurityException e) {
                 attempts.add(root + ": cannot extract there: " + e);
@@ -156,6 +160,31 @@ public final class OneDnnLibrary {
         throw new NativeLoadException(platform, attempts, lastCause);
     }
 
+    /**
+     * Reads dnnl_version() and requires major version 3: the bindings were generated from
+     * oneDNN 3.8's headers, and another major version has another ABI.
+     */
+    private static String requireVersion3(SymbolLookup lookup) {
+        java.lang.foreign.MemorySegment symbol = lookup.find("dnnl_version")
+                .orElseThrow(() -> new UnsatisfiedLinkError("no dnnl_version symbol: not a oneDNN library"));
+        try {
+            java.lang.invoke.MethodHandle h = java.lang.foreign.Linker.nativeLinker().downcallHandle(symbol,
+                    java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.ADDRESS));
+            java.lang.foreign.MemorySegment v = ((java.lang.foreign.MemorySegment) h.invokeExact()).reinterpret(12);
+            int major = v.get(java.lang.foreign.ValueLayout.JAVA_INT, 0);
+            int minor = v.get(java.lang.foreign.ValueLayout.JAVA_INT, 4);
+            int patch = v.get(java.lang.foreign.ValueLayout.JAVA_INT, 8);
+            if (major != 3) {
+                throw new UnsatisfiedLinkError("it is oneDNN " + major + "." + minor + "." + patch + "; deepnet needs oneDNN 3.x");
+            }
+            return major + "." + minor + "." + patch;
+        } catch (UnsatisfiedLinkError e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new UnsatisfiedLinkError("calling dnnl_version failed: " + t);
+        }
+    }
+
     /** Where bundled libraries may be extracted, in order of preference. */
     static List<Path> cacheRoots(String cacheOverride) {
         if (cacheOverride != null) {
@@ -173,5 +202,36 @@ public final class OneDnnLibrary {
         String user = System.getProperty("user.name", "user").replaceAll("[^A-Za-z0-9._-]", "_");
         roots.add(Path.of(System.getProperty("java.io.tmpdir"), "deepnet-" + user));
         return roots;
+    }
+
+    /**
+     * A cache root shared with other users (under the temporary directory) must be ours and
+     * private, or another user could plant a library there for us to load.
+     */
+    static void checkPrivate(Path root) throws java.io.IOException {
+        if (!root.startsWith(Path.of(System.getProperty("java.io.tmpdir")))) {
+            return;
+        }
+        if (!Files.exists(root)) {
+            try {
+                Files.createDirectories(root, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                        java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+            } catch (UnsupportedOperationException e) {
+                Files.createDirectories(root);
+            }
+        }
+        try {
+            String owner = Files.getOwner(root).getName();
+            String me = System.getProperty("user.name");
+            if (me != null && !owner.equals(me)) {
+                throw new java.io.IOException(root + " belongs to " + owner + ", not to " + me);
+            }
+            if (Files.getPosixFilePermissions(root).stream().anyMatch(p -> p.name().startsWith("GROUP_WRITE")
+                    || p.name().startsWith("OTHERS_WRITE"))) {
+                throw new java.io.IOException(root + " is writable by other users");
+            }
+        } catch (UnsupportedOperationException e) {
+            // not a POSIX file system: nothing more to check
+        }
     }
 }

@@ -71,6 +71,27 @@ class OneDnnLibraryTest {
     }
 
     @Test
+    void aSharedTemporaryCacheRootMustBePrivate() throws IOException {
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        Path open = Files.createTempDirectory(tmp, "deepnet-open-");
+        try {
+            Files.setPosixFilePermissions(open, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+            IOException e = assertThrows(IOException.class, () -> OneDnnLibrary.checkPrivate(open));
+            assertTrue(e.getMessage().contains("writable by other users"), e.getMessage());
+            Path fresh = open.resolve("fresh");
+            Files.setPosixFilePermissions(open, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+            OneDnnLibrary.checkPrivate(fresh); // created private
+            assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(fresh)));
+        } finally {
+            try (var files = Files.walk(open)) {
+                for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
+    @Test
     void platformNamesAreNormalised() {
         assertEquals("linux-x86_64", Platform.of("Linux", "amd64").id());
         assertEquals("linux-arm64", Platform.of("Linux", "aarch64").id());

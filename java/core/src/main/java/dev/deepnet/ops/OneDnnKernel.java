@@ -62,17 +62,23 @@ final class OneDnnKernel implements AutoCloseable {
         this.engine = engine;
         this.pd = pd;
         List<Port> built = new ArrayList<>();
+        Primitive created = null;
         try {
-            this.primitive = new Primitive(pd);
+            created = new Primitive(pd);
             for (PortSpec spec : specs) {
                 MemoryDesc plain = spec.strides() == null ? plainDesc(spec.shape())
                         : MemoryDesc.withStrides(DataType.F32, spec.shape().dims(), spec.strides());
-                MemoryDesc wanted = pd.argDesc(spec.arg());
-                if (wanted == null) {
-                    throw new IllegalStateException(pd.implementation() + " takes no argument " + Arg.name(spec.arg()));
+                try {
+                    MemoryDesc wanted = pd.argDesc(spec.arg());
+                    if (wanted == null) {
+                        throw new IllegalStateException(pd.implementation() + " takes no argument " + Arg.name(spec.arg()));
+                    }
+                    Memory internal = wanted.sameLayout(plain) ? null : Memory.allocate(wanted, engine);
+                    built.add(new Port(spec, plain, internal));
+                } catch (RuntimeException | Error e) {
+                    plain.close();
+                    throw e;
                 }
-                Memory internal = wanted.sameLayout(plain) ? null : Memory.allocate(wanted, engine);
-                built.add(new Port(spec, plain, internal));
             }
             this.ports = built.toArray(new Port[0]);
             this.args = new ExecArgs(specs.size() + 2);
@@ -80,9 +86,13 @@ final class OneDnnKernel implements AutoCloseable {
             for (Port p : built) {
                 closePort(p);
             }
+            if (created != null) {
+                created.close();
+            }
             pd.close();
             throw e;
         }
+        this.primitive = created;
     }
 
     static MemoryDesc plainDesc(Shape shape) {
@@ -102,18 +112,7 @@ final class OneDnnKernel implements AutoCloseable {
             Port p = ports[i];
             Tensor t = tensors[i];
             if (p.user == null) {
-                p.user = Memory.wrap(p.plainDesc, engine, t.segment());
-                if (p.internal != null) {
-                    MemoryDesc from = p.spec.output() ? p.internal.desc() : p.plainDesc;
-                    MemoryDesc to = p.spec.output() ? p.plainDesc : p.internal.desc();
-                    try (PrimitiveDesc rpd = PrimitiveDesc.reorder(engine, from, to, null)) {
-                        p.reorder = new Primitive(rpd);
-                    }
-                    p.reorderArgs = new ExecArgs(2)
-                            .set(Arg.FROM, p.spec.output() ? p.internal : p.user)
-                            .set(Arg.TO, p.spec.output() ? p.user : p.internal);
-                }
-                args.set(p.spec.arg(), p.internal != null ? p.internal : p.user);
+                connect(p, t);
             } else {
                 p.user.setData(t.segment());
             }
@@ -134,6 +133,37 @@ final class OneDnnKernel implements AutoCloseable {
                 p.reorder.execute(stream, p.reorderArgs);
             }
         }
+    }
+
+    /** First run of a port: wraps the tensor and, where layouts differ, builds the reorder; all or nothing. */
+    private void connect(Port p, Tensor t) {
+        Memory user = Memory.wrap(p.plainDesc, engine, t.segment());
+        Primitive reorder = null;
+        ExecArgs reorderArgs = null;
+        try {
+            if (p.internal != null) {
+                MemoryDesc from = p.spec.output() ? p.internal.desc() : p.plainDesc;
+                MemoryDesc to = p.spec.output() ? p.plainDesc : p.internal.desc();
+                try (PrimitiveDesc rpd = PrimitiveDesc.reorder(engine, from, to, null)) {
+                    reorder = new Primitive(rpd);
+                }
+                reorderArgs = new ExecArgs(2);
+                reorderArgs.set(Arg.FROM, p.spec.output() ? p.internal : user).set(Arg.TO, p.spec.output() ? user : p.internal);
+            }
+            args.set(p.spec.arg(), p.internal != null ? p.internal : user);
+        } catch (RuntimeException | Error e) {
+            if (reorderArgs != null) {
+                reorderArgs.close();
+            }
+            if (reorder != null) {
+                reorder.close();
+            }
+            user.close();
+            throw e;
+        }
+        p.user = user;
+        p.reorder = reorder;
+        p.reorderArgs = reorderArgs;
     }
 
     String implementation() {

@@ -4,6 +4,7 @@ import dev.deepnet.tensor.Shape;
 import dev.deepnet.tensor.Tensor;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The operations networks are made of, each with the passes training needs.
@@ -53,7 +54,13 @@ public abstract class Ops implements AutoCloseable {
             same(op, "b", b, Shape.of(w.shape().dim(0)), "(O)");
         }
         same(op, "y", y, Shape.of(x.shape().dim(0), w.shape().dim(0)), "(N, O)");
-        doLinearForward(x, w, b, y);
+        separate(op, "y", y, x, w, b);
+        enter(op);
+        try {
+            doLinearForward(x, w, b, y);
+        } finally {
+            exit();
+        }
     }
 
     /** dx = dy w. dy (N, O), w (O, I), dx (N, I). */
@@ -63,7 +70,13 @@ public abstract class Ops implements AutoCloseable {
         rank(op, "w", w, 2);
         same(op, "w", w, Shape.of(dy.shape().dim(1), w.shape().dim(1)), "(O, I) with O = dy's " + dy.shape().dim(1));
         same(op, "dx", dx, Shape.of(dy.shape().dim(0), w.shape().dim(1)), "(N, I)");
-        doLinearBackwardData(dy, w, dx);
+        separate(op, "dx", dx, dy, w);
+        enter(op);
+        try {
+            doLinearBackwardData(dy, w, dx);
+        } finally {
+            exit();
+        }
     }
 
     /** dw = dy^T x, db = column sums of dy (db may be null). x (N, I), dy (N, O), dw (O, I), db (O). */
@@ -76,7 +89,14 @@ public abstract class Ops implements AutoCloseable {
         if (db != null) {
             same(op, "db", db, Shape.of(dy.shape().dim(1)), "(O)");
         }
-        doLinearBackwardWeights(x, dy, dw, db);
+        separate(op, "dw", dw, x, dy, db);
+        separate(op, "db", db, x, dy);
+        enter(op);
+        try {
+            doLinearBackwardWeights(x, dy, dw, db);
+        } finally {
+            exit();
+        }
     }
 
     /** c = a b. a (M, K), b (K, N), c (M, N). */
@@ -86,7 +106,13 @@ public abstract class Ops implements AutoCloseable {
         rank(op, "b", b, 2);
         same(op, "b", b, Shape.of(a.shape().dim(1), b.shape().dim(1)), "(K, N) with K = a's " + a.shape().dim(1));
         same(op, "c", c, Shape.of(a.shape().dim(0), b.shape().dim(1)), "(M, N)");
-        doMatmul(a, b, c);
+        separate(op, "c", c, a, b);
+        enter(op);
+        try {
+            doMatmul(a, b, c);
+        } finally {
+            exit();
+        }
     }
 
     // ---------------------------------------------------------------- convolution
@@ -100,7 +126,13 @@ public abstract class Ops implements AutoCloseable {
         }
         same(op, "y", y, out, "(N, O, oH, oW)");
         open(op, x);
-        doConv2dForward(spec, x, w, b, y);
+        separate(op, "y", y, x, w, b);
+        enter(op);
+        try {
+            doConv2dForward(spec, x, w, b, y);
+        } finally {
+            exit();
+        }
     }
 
     /** dx = the gradient of conv(x, w) with respect to x, given dy. dy (N, O, oH, oW), w, dx (N, C, H, W). */
@@ -109,7 +141,13 @@ public abstract class Ops implements AutoCloseable {
         Shape out = convShape(op, spec, dx.shape(), w);
         same(op, "dy", dy, out, "(N, O, oH, oW) for dx " + dx.shape());
         open(op, dx);
-        doConv2dBackwardData(spec, dy, w, dx);
+        separate(op, "dx", dx, dy, w);
+        enter(op);
+        try {
+            doConv2dBackwardData(spec, dy, w, dx);
+        } finally {
+            exit();
+        }
     }
 
     /** dw and db (may be null) of conv(x, w) + b, given dy. */
@@ -121,7 +159,14 @@ public abstract class Ops implements AutoCloseable {
             same(op, "db", db, Shape.of(dw.shape().dim(0)), "(O)");
         }
         open(op, x);
-        doConv2dBackwardWeights(spec, x, dy, dw, db);
+        separate(op, "dw", dw, x, dy, db);
+        separate(op, "db", db, x, dy);
+        enter(op);
+        try {
+            doConv2dBackwardWeights(spec, x, dy, dw, db);
+        } finally {
+            exit();
+        }
     }
 
     private static Shape convShape(String op, Conv2dSpec spec, Shape x, Tensor w) {
@@ -137,8 +182,14 @@ public abstract class Ops implements AutoCloseable {
 
     /** A workspace for max pooling of inputs shaped {@code x}: forward fills it, backward reads it. */
     public final Workspace maxPoolWorkspace(Pool2dSpec spec, Shape x) {
-        poolShape("maxPoolWorkspace", spec, x);
-        return newMaxPoolWorkspace(spec, x);
+        String op = "maxPoolWorkspace";
+        poolShape(op, spec, x);
+        enter(op);
+        try {
+            return newMaxPoolWorkspace(spec, x);
+        } finally {
+            exit();
+        }
     }
 
     /** y = max over each window of x. ws: from {@link #maxPoolWorkspace} when a backward pass follows, else null. */
@@ -149,7 +200,13 @@ public abstract class Ops implements AutoCloseable {
         if (ws != null) {
             workspace(op, ws, spec, x.shape());
         }
-        doMaxPool2dForward(spec, x, y, ws);
+        separate(op, "y", y, x);
+        enter(op);
+        try {
+            doMaxPool2dForward(spec, x, y, ws);
+        } finally {
+            exit();
+        }
     }
 
     /** dx: dy routed to where each window's maximum was, as the forward pass recorded in ws. */
@@ -158,7 +215,13 @@ public abstract class Ops implements AutoCloseable {
         same(op, "dy", dy, poolShape(op, spec, dx.shape()), "(N, C, oH, oW) for dx " + dx.shape());
         open(op, dx);
         workspace(op, ws, spec, dx.shape());
-        doMaxPool2dBackward(spec, dy, ws, dx);
+        separate(op, "dx", dx, dy);
+        enter(op);
+        try {
+            doMaxPool2dBackward(spec, dy, ws, dx);
+        } finally {
+            exit();
+        }
     }
 
     /** y = mean over each window of x. */
@@ -166,7 +229,13 @@ public abstract class Ops implements AutoCloseable {
         String op = "avgPool2dForward";
         same(op, "y", y, poolShape(op, spec, x.shape()), "(N, C, oH, oW)");
         open(op, x);
-        doAvgPool2dForward(spec, x, y);
+        separate(op, "y", y, x);
+        enter(op);
+        try {
+            doAvgPool2dForward(spec, x, y);
+        } finally {
+            exit();
+        }
     }
 
     /** dx: each dy spread evenly over its window. */
@@ -174,7 +243,13 @@ public abstract class Ops implements AutoCloseable {
         String op = "avgPool2dBackward";
         same(op, "dy", dy, poolShape(op, spec, dx.shape()), "(N, C, oH, oW) for dx " + dx.shape());
         open(op, dx);
-        doAvgPool2dBackward(spec, dy, dx);
+        separate(op, "dx", dx, dy);
+        enter(op);
+        try {
+            doAvgPool2dBackward(spec, dy, dx);
+        } finally {
+            exit();
+        }
     }
 
     private static Shape poolShape(String op, Pool2dSpec spec, Shape x) {
@@ -189,8 +264,15 @@ public abstract class Ops implements AutoCloseable {
 
     /** y = f(x), element by element; any shape. */
     public final void activationForward(Activation f, Tensor x, Tensor y) {
+        String op = "activationForward";
         same("activationForward", "y", y, x.shape(), "x's shape");
-        doActivationForward(f, x, y);
+        inPlaceOrSeparate(op, "y", y, x);
+        enter(op);
+        try {
+            doActivationForward(f, x, y);
+        } finally {
+            exit();
+        }
     }
 
     /** dx = dy * f'(x), with x and y = f(x) both given (each backend uses what is cheaper). */
@@ -199,7 +281,13 @@ public abstract class Ops implements AutoCloseable {
         same(op, "y", y, x.shape(), "x's shape");
         same(op, "dy", dy, x.shape(), "x's shape");
         same(op, "dx", dx, x.shape(), "x's shape");
-        doActivationBackward(f, x, y, dy, dx);
+        separate(op, "dx", dx, x, y, dy);
+        enter(op);
+        try {
+            doActivationBackward(f, x, y, dy, dx);
+        } finally {
+            exit();
+        }
     }
 
     // ---------------------------------------------------------------- softmax
@@ -211,7 +299,13 @@ public abstract class Ops implements AutoCloseable {
             throw new IllegalArgumentException(op + ": x must be (N, C, ...) with the classes on dimension 1, got " + x.shape());
         }
         same(op, "y", y, x.shape(), "x's shape");
-        doSoftmaxForward(x, y, log);
+        inPlaceOrSeparate(op, "y", y, x);
+        enter(op);
+        try {
+            doSoftmaxForward(x, y, log);
+        } finally {
+            exit();
+        }
     }
 
     /** dx from the forward output y and dy. */
@@ -222,15 +316,27 @@ public abstract class Ops implements AutoCloseable {
         }
         same(op, "dy", dy, y.shape(), "y's shape");
         same(op, "dx", dx, y.shape(), "y's shape");
-        doSoftmaxBackward(y, dy, dx, log);
+        separate(op, "dx", dx, y, dy);
+        enter(op);
+        try {
+            doSoftmaxBackward(y, dy, dx, log);
+        } finally {
+            exit();
+        }
     }
 
     // ---------------------------------------------------------------- LRN
 
     /** A workspace for LRN of inputs shaped {@code x}. */
     public final Workspace lrnWorkspace(LrnSpec spec, Shape x) {
-        lrnShape("lrnWorkspace", x);
-        return newLrnWorkspace(spec, x);
+        String op = "lrnWorkspace";
+        lrnShape(op, x);
+        enter(op);
+        try {
+            return newLrnWorkspace(spec, x);
+        } finally {
+            exit();
+        }
     }
 
     /** Local response normalisation across channels; x (N, C, H, W). ws: null in inference. */
@@ -241,7 +347,13 @@ public abstract class Ops implements AutoCloseable {
         if (ws != null) {
             workspace(op, ws, spec, x.shape());
         }
-        doLrnForward(spec, x, y, ws);
+        separate(op, "y", y, x);
+        enter(op);
+        try {
+            doLrnForward(spec, x, y, ws);
+        } finally {
+            exit();
+        }
     }
 
     public final void lrnBackward(LrnSpec spec, Tensor x, Tensor dy, Workspace ws, Tensor dx) {
@@ -250,7 +362,13 @@ public abstract class Ops implements AutoCloseable {
         same(op, "dy", dy, x.shape(), "x's shape");
         same(op, "dx", dx, x.shape(), "x's shape");
         workspace(op, ws, spec, x.shape());
-        doLrnBackward(spec, x, dy, ws, dx);
+        separate(op, "dx", dx, x, dy);
+        enter(op);
+        try {
+            doLrnBackward(spec, x, dy, ws, dx);
+        } finally {
+            exit();
+        }
     }
 
     private static void lrnShape(String op, Shape x) {
@@ -263,33 +381,61 @@ public abstract class Ops implements AutoCloseable {
 
     /** y = a + b, element-wise; equal shapes. */
     public final void add(Tensor a, Tensor b, Tensor y) {
+        String op = "add";
         same("add", "b", b, a.shape(), "a's shape");
         same("add", "y", y, a.shape(), "a's shape");
-        doAdd(a, b, y);
+        inPlaceOrSeparate(op, "y", y, a, b);
+        enter(op);
+        try {
+            doAdd(a, b, y);
+        } finally {
+            exit();
+        }
     }
 
     /** y = a * b, element-wise; equal shapes. */
     public final void multiply(Tensor a, Tensor b, Tensor y) {
+        String op = "multiply";
         same("multiply", "b", b, a.shape(), "a's shape");
         same("multiply", "y", y, a.shape(), "a's shape");
-        doMultiply(a, b, y);
+        inPlaceOrSeparate(op, "y", y, a, b);
+        enter(op);
+        try {
+            doMultiply(a, b, y);
+        } finally {
+            exit();
+        }
     }
 
     /** y = the sum of the inputs; equal shapes. */
     public final void sum(List<Tensor> inputs, Tensor y) {
+        String op = "sum";
         if (inputs.isEmpty()) {
             throw new IllegalArgumentException("sum: no inputs");
         }
         for (int i = 0; i < inputs.size(); i++) {
             same("sum", "input " + i, inputs.get(i), y.shape(), "y's shape");
         }
-        doSum(inputs, y);
+        inPlaceOrSeparate(op, "y", y, inputs.toArray(new Tensor[0]));
+        enter(op);
+        try {
+            doSum(inputs, y);
+        } finally {
+            exit();
+        }
     }
 
     /** dst += src: how a gradient from one more consumer is added in. */
     public final void accumulate(Tensor src, Tensor dst) {
+        String op = "accumulate";
         same("accumulate", "src", src, dst.shape(), "dst's shape");
-        doAccumulate(src, dst);
+        separate(op, "dst", dst, src);
+        enter(op);
+        try {
+            doAccumulate(src, dst);
+        } finally {
+            exit();
+        }
     }
 
     /**
@@ -297,6 +443,7 @@ public abstract class Ops implements AutoCloseable {
      * turns (N, C, H, W) into (N, H, W, C). A reorder between layouts.
      */
     public final void permute(Tensor x, int[] order, Tensor y) {
+        String op = "permute";
         int rank = x.shape().rank();
         boolean[] seen = new boolean[rank];
         boolean valid = order.length == rank;
@@ -316,10 +463,54 @@ public abstract class Ops implements AutoCloseable {
         }
         same("permute", "y", y, Shape.of(dims), "x's dimensions in the given order");
         open("permute", x);
-        doPermute(x, order.clone(), y);
+        separate(op, "y", y, x);
+        enter(op);
+        try {
+            doPermute(x, order.clone(), y);
+        } finally {
+            exit();
+        }
     }
 
     // ---------------------------------------------------------------- checks
+
+    /** The thread inside a call of this instance, or null: an instance serves one thread at a time. */
+    private final AtomicReference<Thread> user = new AtomicReference<>();
+
+    private void enter(String op) {
+        if (!user.compareAndSet(null, Thread.currentThread())) {
+            Thread other = user.get();
+            throw new IllegalStateException(op + ": this " + name() + " Ops instance is in use by thread '"
+                    + (other == null ? "?" : other.getName()) + "'; an instance serves one thread at a time");
+        }
+    }
+
+    private void exit() {
+        user.set(null);
+    }
+
+    /** Throws when output {@code out} shares memory with any input (null inputs are skipped). */
+    private static void separate(String op, String name, Tensor out, Tensor... inputs) {
+        if (out == null) {
+            return;
+        }
+        for (Tensor in : inputs) {
+            if (in != null && in != out && out.segment().asOverlappingSlice(in.segment()).isPresent()) {
+                throw new IllegalArgumentException(op + ": " + name + " " + out.shape() + " shares memory with an input "
+                        + in.shape() + "; outputs of this op must not overlap its inputs");
+            }
+            if (in == out) {
+                throw new IllegalArgumentException(op + ": " + name + " is also an input; outputs of this op must not overlap its inputs");
+            }
+        }
+    }
+
+    /** Like {@link #separate}, but the output may be the first input itself (in place). */
+    private static void inPlaceOrSeparate(String op, String name, Tensor out, Tensor... inputs) {
+        Tensor first = inputs[0];
+        boolean same = first.segment().address() == out.segment().address() && first.segment().byteSize() == out.segment().byteSize();
+        separate(op, name, out, same ? java.util.Arrays.copyOfRange(inputs, 1, inputs.length) : inputs);
+    }
 
     private static void open(String op, Tensor t) {
         if (!t.isOpen()) {

@@ -10,6 +10,7 @@ public final class Shape {
 
     private final long[] dims;
     private final long size;
+    private final long byteSize;
 
     private Shape(long[] dims) {
         if (dims.length == 0) {
@@ -20,10 +21,18 @@ public final class Shape {
             if (d <= 0) {
                 throw new IllegalArgumentException("dimensions must be positive, got " + Arrays.toString(dims));
             }
-            size = Math.multiplyExact(size, d);
+            try {
+                size = Math.multiplyExact(size, d);
+            } catch (ArithmeticException e) {
+                throw new IllegalArgumentException("shape " + Arrays.toString(dims) + " has more elements than a long can count");
+            }
+        }
+        if (size > Long.MAX_VALUE / Float.BYTES) {
+            throw new IllegalArgumentException("shape " + Arrays.toString(dims) + " needs more bytes than can be addressed");
         }
         this.dims = dims;
         this.size = size;
+        this.byteSize = Math.multiplyExact(size, (long) Float.BYTES);
     }
 
     public static Shape of(long... dims) {
@@ -60,7 +69,7 @@ public final class Shape {
 
     /** Bytes of f32 data. */
     public long byteSize() {
-        return size * Float.BYTES;
+        return byteSize;
     }
 
     /** This shape with dimension 0 replaced, e.g. another batch size. */

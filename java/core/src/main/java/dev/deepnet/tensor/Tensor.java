@@ -62,6 +62,9 @@ public final class Tensor implements AutoCloseable {
         if (!segment.isNative()) {
             throw new IllegalArgumentException("a tensor needs native (off-heap) memory, not a heap segment");
         }
+        if (segment.isReadOnly()) {
+            throw new IllegalArgumentException("a tensor needs writable memory; this segment is read-only");
+        }
         if (segment.byteSize() != shape.byteSize()) {
             throw new IllegalArgumentException("segment of " + segment.byteSize() + " bytes cannot hold shape " + shape
                     + " (" + shape.byteSize() + " bytes of f32)");

@@ -115,4 +115,55 @@ class OpsArgumentCheckTest extends BackendTestCase {
             assertArrayEquals(y.toArray(), y2.toArray());
         }
     }
+
+    @Test
+    void outputsThatOverlapInputsAreRejectedButInPlaceActivationsAreAllowed() {
+        for (Ops ops : backends()) {
+            try (Tensor x = OpCheck.random(Shape.of(2, 4), 1); Tensor w = OpCheck.random(Shape.of(4, 4), 2)) {
+                Tensor y = x.reshape(Shape.of(2, 4)); // same memory as x
+                rejects(IllegalArgumentException.class, () -> ops.linearForward(x, w, null, y), x, "linearForward", "shares memory");
+                rejects(IllegalArgumentException.class, () -> ops.accumulate(x, x), x, "accumulate");
+                float[] before = x.toArray();
+                ops.activationForward(Activation.RELU, x, x); // in place is allowed
+                for (int i = 0; i < before.length; i++) {
+                    assertEquals(Math.max(0f, before[i]), x.getFlat(i), 1e-7);
+                }
+            }
+        }
+    }
+
+    @Test
+    void anOpsInstanceServesOneThreadAtATime() throws Exception {
+        try (Ops ops = new OneDnnOps(); Tensor x = OpCheck.random(Shape.of(8, 512), 1); Tensor w = OpCheck.random(Shape.of(512, 512), 2);
+             Tensor y = Tensor.allocate(Shape.of(8, 512))) {
+            // Hold the instance busy from another thread with many calls; meanwhile call it here.
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread busy = new Thread(() -> {
+                while (!stop.get()) {
+                    try {
+                        ops.linearForward(x, w, null, y);
+                    } catch (IllegalStateException refused) {
+                        // the main thread was inside: both sides are refused at times, as they should be
+                    }
+                }
+            }, "busy-worker");
+            busy.start();
+            IllegalStateException seen = null;
+            try (Tensor y2 = Tensor.allocate(Shape.of(8, 512))) {
+                long deadline = System.nanoTime() + 10_000_000_000L;
+                while (seen == null && System.nanoTime() < deadline) {
+                    try {
+                        ops.linearForward(x, w, null, y2);
+                    } catch (IllegalStateException e) {
+                        seen = e;
+                    }
+                }
+            } finally {
+                stop.set(true);
+                busy.join();
+            }
+            org.junit.jupiter.api.Assertions.assertNotNull(seen, "a call from a second thread during a call should be refused");
+            assertTrue(seen.getMessage().contains("in use by thread 'busy-worker'"), seen.getMessage());
+        }
+    }
 }
