@@ -1,0 +1,254 @@
+package dev.deepnet.nn;
+
+import dev.deepnet.ops.Ops;
+import dev.deepnet.tensor.Shape;
+import dev.deepnet.tensor.Tensor;
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * A model compiled for one batch size: every step built, every buffer allocated once from the
+ * plan's arena, every oneDNN primitive created on the first run and reused.
+ *
+ * <p>Forward runs the nodes in topological order. Backward runs them in reverse, and each node's
+ * output gradient is complete before its own step reads it: the first consumer to run (in reverse
+ * order) writes it, every later consumer adds its contribution ({@link Ops#accumulate}). What is
+ * computed is computed once and not recomputed — a backward pass costs one step per node and one
+ * addition per extra consumer, linear in the size of the graph however many paths run through it.
+ * Nodes that do not lead to the output are skipped, and so are gradients nothing needs (frozen
+ * layers upstream of nothing trainable).
+ *
+ * <p>Use: fill {@link #input()}, {@link #forward}; for training, write the loss gradient into
+ * {@link #outputGradient()}, {@link #backward}, read {@link #gradient(Parameter)}. One thread at a
+ * time; close it to free its memory (not the model's parameters).
+ */
+public final class Plan implements AutoCloseable {
+
+    private final Model model;
+    private final Ops ops;
+    private final int batch;
+    private final boolean training;
+    private final Arena arena = Arena.ofShared();
+    private final List<Node> nodes;
+    private final boolean[] live; // on a path to the output
+    private final boolean[] needsGradient; // the gradient with respect to this node's output is needed
+    private final Tensor[] outputs; // per node: (shape of the node's output)
+    private final Tensor[] gradients; // per node: dLoss/dOutput, or null
+    private final Tensor[] scratch; // per node with several consumers: where later contributions land before accumulate
+    private final boolean[][] direct; // [node][input slot]: this contribution is the first, written straight into the gradient
+    private final Tensor[][] inputs; // [node]: its inputs' outputs
+    private final Tensor[][] inputGradients; // [node]: where its step writes each input's gradient (or null)
+    private final Step[] steps;
+    private final Map<Parameter, Tensor> parameterGradients = new LinkedHashMap<>();
+    private long backwardExecutions;
+
+    Plan(Model model, Ops ops, int batch, boolean training, long seed, boolean inputGradient) {
+        if (batch < 1) {
+            throw new IllegalArgumentException("batch size must be >= 1, got " + batch);
+        }
+        this.model = model;
+        this.ops = ops;
+        this.batch = batch;
+        this.training = training;
+        this.nodes = model.nodes();
+        int n = nodes.size();
+        Shape[] shapes = model.shapes(batch);
+        live = new boolean[n];
+        needsGradient = new boolean[n];
+        outputs = new Tensor[n];
+        gradients = new Tensor[n];
+        scratch = new Tensor[n];
+        direct = new boolean[n][];
+        inputs = new Tensor[n][];
+        inputGradients = new Tensor[n][];
+        steps = new Step[n];
+        try {
+            markLive(model.output());
+            for (Node node : nodes) {
+                int i = node.index();
+                boolean trainable = !node.isInput() && node.layer().parameters().stream().anyMatch(p -> !p.isFrozen());
+                needsGradient[i] = training && live[i] && (trainable || (node.isInput() && inputGradient)
+                        || node.inputs().stream().anyMatch(in -> needsGradient[in.index()]));
+                outputs[i] = Tensor.allocate(arena, shapes[i]);
+                if (needsGradient[i] || (training && node == model.output())) {
+                    gradients[i] = Tensor.allocate(arena, shapes[i]);
+                }
+            }
+            if (training) {
+                for (Parameter p : model.parameters()) {
+                    if (!p.isFrozen()) {
+                        parameterGradients.put(p, Tensor.allocate(arena, p.shape()));
+                    }
+                }
+            }
+            routeGradients(shapes);
+            SplittableRandom random = new SplittableRandom(seed);
+            Map<Parameter, Tensor> gradientView = Collections.unmodifiableMap(parameterGradients);
+            for (Node node : nodes) {
+                int i = node.index();
+                SplittableRandom own = random.split(); // split for every node, live or not: masks do not depend on liveness
+                if (node.isInput() || !live[i]) {
+                    continue;
+                }
+                inputs[i] = node.inputs().stream().map(in -> outputs[in.index()]).toArray(Tensor[]::new);
+                steps[i] = node.layer().step(new StepContext(ops, arena, gradientView, training, own),
+                        Model.inputShapes(node, shapes));
+            }
+        } catch (RuntimeException | Error e) {
+            close();
+            throw e;
+        }
+    }
+
+    private void markLive(Node node) {
+        if (live[node.index()]) {
+            return;
+        }
+        live[node.index()] = true;
+        for (Node in : node.inputs()) {
+            markLive(in);
+        }
+    }
+
+    /** Decides, per edge, whether a gradient contribution is written directly or added in. */
+    private void routeGradients(Shape[] shapes) {
+        boolean[] written = new boolean[nodes.size()];
+        for (int i = nodes.size() - 1; i >= 0; i--) {
+            Node node = nodes.get(i);
+            if (node.isInput() || !live[i]) {
+                continue;
+            }
+            int k = node.inputs().size();
+            direct[i] = new boolean[k];
+            inputGradients[i] = new Tensor[k];
+            if (!needsGradient[i]) {
+                continue; // nothing upstream needs anything from this node's backward step
+            }
+            for (int j = 0; j < k; j++) {
+                int in = node.inputs().get(j).index();
+                if (!needsGradient[in]) {
+                    continue;
+                }
+                if (!written[in]) {
+                    written[in] = true;
+                    direct[i][j] = true;
+                    inputGradients[i][j] = gradients[in];
+                } else {
+                    if (scratch[in] == null) {
+                        scratch[in] = Tensor.allocate(arena, shapes[in]);
+                    }
+                    inputGradients[i][j] = scratch[in];
+                }
+            }
+        }
+    }
+
+    /** The input buffer (batch, sample...): copy a batch in before {@link #forward}. */
+    public Tensor input() {
+        return outputs[0];
+    }
+
+    /** The output of the last forward pass (batch, ...). */
+    public Tensor output() {
+        return outputs[model.output().index()];
+    }
+
+    /** The output of any node of the last forward pass (hidden activations). */
+    public Tensor output(Node node) {
+        return outputs[node.index()];
+    }
+
+    /** Where the loss writes dLoss/dOutput before {@link #backward}; null in an inference plan. */
+    public Tensor outputGradient() {
+        return gradients[model.output().index()];
+    }
+
+    /** dLoss/dInput after {@link #backward}, when the plan was compiled to compute it; else null. */
+    public Tensor inputGradient() {
+        return gradients[0];
+    }
+
+    /** dLoss/dParameter after {@link #backward}; null for frozen parameters and inference plans. */
+    public Tensor gradient(Parameter p) {
+        return parameterGradients.get(p);
+    }
+
+    /** The parameters this plan computes gradients for, in model order. */
+    public List<Parameter> trainableParameters() {
+        return new ArrayList<>(parameterGradients.keySet());
+    }
+
+    public int batchSize() {
+        return batch;
+    }
+
+    public boolean isTraining() {
+        return training;
+    }
+
+    public Model model() {
+        return model;
+    }
+
+    public Ops ops() {
+        return ops;
+    }
+
+    /** Runs every node that leads to the output; {@code training} turns dropout masks and workspaces on. */
+    public void forward(boolean training) {
+        boolean train = training && this.training;
+        for (Node node : nodes) {
+            int i = node.index();
+            if (steps[i] != null) {
+                steps[i].forward(inputs[i], outputs[i], train);
+            }
+        }
+    }
+
+    /**
+     * Back-propagates {@link #outputGradient()} (set by the loss after a training forward pass):
+     * every needed node gradient and every trainable parameter's gradient, each computed once.
+     */
+    public void backward() {
+        if (!training) {
+            throw new IllegalStateException("this plan was compiled for inference; compile it for training to back-propagate");
+        }
+        for (int i = nodes.size() - 1; i >= 1; i--) {
+            if (steps[i] == null || !needsGradient[i]) {
+                continue;
+            }
+            steps[i].backward(inputs[i], outputs[i], gradients[i], inputGradients[i]);
+            backwardExecutions++;
+            Node node = nodes.get(i);
+            for (int j = 0; j < direct[i].length; j++) {
+                if (inputGradients[i][j] != null && !direct[i][j]) {
+                    int in = node.inputs().get(j).index();
+                    ops.accumulate(scratch[in], gradients[in]);
+                    backwardExecutions++;
+                }
+            }
+        }
+    }
+
+    /** Backward step executions plus gradient accumulations since the plan was built. */
+    public long backwardExecutions() {
+        return backwardExecutions;
+    }
+
+    @Override
+    public void close() {
+        for (Step s : steps) {
+            if (s != null) {
+                s.close();
+            }
+        }
+        if (arena.scope().isAlive()) {
+            arena.close();
+        }
+    }
+}
