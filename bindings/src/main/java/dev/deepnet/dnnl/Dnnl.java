@@ -47,6 +47,15 @@ public final class Dnnl {
         DnnlException.check(dnnl_set_max_cpu_isa(isa.code()), "dnnl_set_max_cpu_isa", isa.name());
     }
 
+    /**
+     * How many oneDNN handles (engines, streams, memory descriptors and memories, primitive
+     * descriptors, primitives) this JVM has created so far. Creating one allocates native memory
+     * inside oneDNN; a loop that should allocate nothing must leave this unchanged.
+     */
+    public static long handlesCreated() {
+        return NativeHandle.created();
+    }
+
     /** Where the library was loaded from. */
     public static String libraryOrigin() {
         OneDnnLibrary.Loaded loaded = OneDnnLibrary.loaded();

@@ -12,6 +12,9 @@ import java.lang.foreign.MemorySegment;
 abstract sealed class NativeHandle implements AutoCloseable
         permits Engine, Stream, MemoryDesc, Memory, PrimitiveDesc, Primitive, PrimitiveAttr {
 
+    /** Every handle ever made, by any thread: a steady-state loop must not add to it. */
+    private static final java.util.concurrent.atomic.AtomicLong CREATED = new java.util.concurrent.atomic.AtomicLong();
+
     private final String kind;
     private volatile MemorySegment handle;
 
@@ -21,6 +24,12 @@ abstract sealed class NativeHandle implements AutoCloseable
         }
         this.kind = kind;
         this.handle = handle;
+        CREATED.incrementAndGet();
+    }
+
+    /** How many oneDNN objects (engines, memories, descriptors, primitives, ...) this JVM has created or viewed. */
+    static long created() {
+        return CREATED.get();
     }
 
     /** The raw handle; throws when closed. */

@@ -21,6 +21,9 @@ public final class Tensor implements AutoCloseable {
 
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT;
 
+    /** Bytes of tensor memory allocated by this JVM so far (never decreases): a steady state adds none. */
+    private static final java.util.concurrent.atomic.AtomicLong ALLOCATED = new java.util.concurrent.atomic.AtomicLong();
+
     private final Shape shape;
     private final MemorySegment data; // shape.byteSize() bytes, row-major
     private final Arena owned; // non-null when this tensor owns its memory
@@ -33,12 +36,14 @@ public final class Tensor implements AutoCloseable {
 
     /** A zeroed tensor that owns its memory: close it. */
     public static Tensor allocate(Shape shape) {
+        ALLOCATED.addAndGet(shape.byteSize());
         Arena arena = Arena.ofShared();
         return new Tensor(shape, arena.allocate(shape.byteSize(), ALIGNMENT), arena);
     }
 
     /** A zeroed tensor in {@code arena}'s memory, freed when the arena closes. */
     public static Tensor allocate(Arena arena, Shape shape) {
+        ALLOCATED.addAndGet(shape.byteSize());
         return new Tensor(shape, arena.allocate(shape.byteSize(), ALIGNMENT), null);
     }
 
@@ -70,6 +75,11 @@ public final class Tensor implements AutoCloseable {
                     + " (" + shape.byteSize() + " bytes of f32)");
         }
         return new Tensor(shape, segment, null);
+    }
+
+    /** Total bytes of tensor memory ever allocated in this JVM (for leak checks: it must not grow in a steady state). */
+    public static long bytesAllocated() {
+        return ALLOCATED.get();
     }
 
     public Shape shape() {
