@@ -19,6 +19,10 @@ public final class AvgPool2d extends Layer {
         this.spec = spec;
     }
 
+    public Pool2dSpec spec() {
+        return spec;
+    }
+
     @Override
     String kind() {
         return "avgpool";

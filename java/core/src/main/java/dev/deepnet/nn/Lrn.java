@@ -20,6 +20,10 @@ public final class Lrn extends Layer {
         this.spec = spec;
     }
 
+    public LrnSpec spec() {
+        return spec;
+    }
+
     @Override
     String kind() {
         return "lrn";

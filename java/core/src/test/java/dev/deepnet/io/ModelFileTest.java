@@ -1,0 +1,95 @@
+package dev.deepnet.io;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.deepnet.nn.Add;
+import dev.deepnet.nn.AvgPool2d;
+import dev.deepnet.nn.Concat;
+import dev.deepnet.nn.Conv2d;
+import dev.deepnet.nn.Dense;
+import dev.deepnet.nn.Dropout;
+import dev.deepnet.nn.Flatten;
+import dev.deepnet.nn.Lrn;
+import dev.deepnet.nn.MaxPool2d;
+import dev.deepnet.nn.Model;
+import dev.deepnet.nn.Node;
+import dev.deepnet.nn.Plan;
+import dev.deepnet.nn.Relu;
+import dev.deepnet.nn.Sigmoid;
+import dev.deepnet.nn.Softmax;
+import dev.deepnet.nn.Tanh;
+import dev.deepnet.ops.Activation;
+import dev.deepnet.ops.Conv2dSpec;
+import dev.deepnet.ops.Ops;
+import dev.deepnet.ops.ReferenceOps;
+import dev.deepnet.tensor.Shape;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ModelFileTest {
+
+    /** Every layer type, in a DAG with both joins. */
+    static Model everyLayer() {
+        Model.Builder b = Model.builder(Shape.of(2, 9, 9));
+        Node conv = b.add(new Conv2d(2, 4, 3, 3, new Conv2dSpec(1, 1, 1, 0, 1, 2, 1, 1)), b.input());
+        Node relu = b.add(new Relu(), conv);
+        Node lrn = b.add(new Lrn(), relu);
+        Node max = b.add(new MaxPool2d(3, 2), lrn);
+        Node avg = b.add(new AvgPool2d(3, 2), lrn);
+        Node cat = b.add(new Concat(), max, avg);
+        Node flat = b.add(new Flatten(), cat);
+        Node drop = b.add(new Dropout(0.25), flat);
+        Node a = b.add(new Dense(128, 6, Activation.SIGMOID), drop);
+        Node c = b.add(new Dense(128, 6), drop);
+        Node th = b.add(new Tanh(), c);
+        Node sig = b.add(new Sigmoid(), th);
+        Node sum = b.add(new Add(), a, sig);
+        Node out = b.add(new Softmax(), b.add(new Dense(6, 3), sum));
+        return b.build(out, 4);
+    }
+
+    @Test
+    void aSavedModelLoadsWithTheSameArchitectureWeightsAndOutputs(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("model.safetensors");
+        try (Model original = everyLayer(); Ops ops = new ReferenceOps()) {
+            ModelFile.save(original, file);
+            try (Model loaded = ModelFile.load(file)) {
+                assertEquals(original.summary(), loaded.summary());
+                assertEquals(ModelFile.architecture(original), ModelFile.architecture(loaded));
+                try (Plan p1 = original.compileForInference(ops, 2); Plan p2 = loaded.compileForInference(ops, 2)) {
+                    for (long i = 0; i < p1.input().size(); i++) {
+                        p1.input().setFlat(i, (float) Math.sin(i));
+                        p2.input().setFlat(i, (float) Math.sin(i));
+                    }
+                    p1.forward(false);
+                    p2.forward(false);
+                    assertArrayEquals(p1.output().toArray(), p2.output().toArray());
+                }
+            }
+        }
+    }
+
+    @Test
+    void weightsOnlyFilesAndBrokenArchitecturesAreRejectedClearly(@TempDir Path dir) throws IOException {
+        Path weightsOnly = dir.resolve("weights.safetensors");
+        try (Model m = everyLayer()) {
+            ModelWeights.save(m, weightsOnly, Map.of());
+        }
+        SafeTensorsException none = assertThrows(SafeTensorsException.class, () -> ModelFile.load(weightsOnly));
+        assertTrue(none.getMessage().contains("holds no deepnet architecture"), none.getMessage());
+
+        Path broken = dir.resolve("broken.safetensors");
+        try (Model m = Model.sequential(Shape.of(3), 1, new Dense(3, 2))) {
+            String arch = ModelFile.architecture(m).replace("\"dense\"", "\"transformer\"");
+            ModelWeights.save(m, broken, Map.of(ModelFile.ARCHITECTURE_KEY, arch));
+        }
+        SafeTensorsException unknown = assertThrows(SafeTensorsException.class, () -> ModelFile.load(broken));
+        assertTrue(unknown.getMessage().contains("unknown layer type 'transformer'"), unknown.getMessage());
+    }
+}
