@@ -95,6 +95,63 @@ public final class Dataset implements AutoCloseable {
         return labels != null;
     }
 
+    /** A new dataset with the first {@code n} samples (a copy). */
+    public Dataset head(int n) {
+        int[] rows = new int[Math.min(n, size())];
+        for (int i = 0; i < rows.length; i++) {
+            rows[i] = i;
+        }
+        return select(rows);
+    }
+
+    /**
+     * Splits into two new datasets: a seeded random {@code fraction} of the samples, and the rest
+     * (copies; close them, and this one when no longer needed).
+     */
+    public Dataset[] split(double fraction, long seed) {
+        if (!(fraction > 0 && fraction < 1)) {
+            throw new IllegalArgumentException("split fraction must be in (0, 1), got " + fraction);
+        }
+        int n = size();
+        int first = (int) Math.round(n * fraction);
+        if (first < 1 || first >= n) {
+            throw new IllegalArgumentException("splitting " + n + " samples at " + fraction + " leaves one side empty");
+        }
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
+        for (int i = n - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        return new Dataset[] {select(java.util.Arrays.copyOfRange(order, 0, first)), select(java.util.Arrays.copyOfRange(order, first, n))};
+    }
+
+    /** A new dataset of the given rows, in that order. */
+    public Dataset select(int[] rows) {
+        Tensor x = Tensor.allocate(inputs.shape().withDim(0, rows.length));
+        Tensor y = Tensor.allocate(targets.shape().withDim(0, rows.length));
+        try {
+            copyBatch(rows, 0, rows.length, x, y);
+        } catch (RuntimeException e) {
+            x.close();
+            y.close();
+            throw e;
+        }
+        int[] l = null;
+        if (labels != null) {
+            l = new int[rows.length];
+            for (int i = 0; i < rows.length; i++) {
+                l[i] = labels[rows[i]];
+            }
+        }
+        return new Dataset(x, y, l);
+    }
+
     /**
      * Copies samples {@code order[from .. from + count)} into {@code inputBatch} and their targets
      * into {@code targetBatch} (either may be null), row by row.

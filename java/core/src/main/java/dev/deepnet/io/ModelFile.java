@@ -50,11 +50,42 @@ public final class ModelFile {
     public static final String ARCHITECTURE_KEY = "deepnet.architecture";
     static final String FORMAT = "deepnet-model/1";
 
+    /** The metadata key that holds the class names, one per output, as a JSON array of strings. */
+    public static final String CLASSES_KEY = "deepnet.classes";
+
     /** Writes architecture and weights (atomically). */
     public static void save(Model model, Path file) throws IOException {
-        Map<String, String> meta = new LinkedHashMap<>();
+        save(model, file, List.of(), Map.of());
+    }
+
+    /** Writes architecture, weights, the class names (may be empty) and any other metadata. */
+    public static void save(Model model, Path file, List<String> classes, Map<String, String> metadata) throws IOException {
+        Map<String, String> meta = new LinkedHashMap<>(metadata);
         meta.put(ARCHITECTURE_KEY, architecture(model));
+        if (!classes.isEmpty()) {
+            meta.put(CLASSES_KEY, "[" + String.join(", ", classes.stream().map(Json::quote).toList()) + "]");
+        }
         ModelWeights.save(model, file, meta);
+    }
+
+    /** The class names saved with a model, or an empty list. */
+    public static List<String> classes(Path file) throws IOException {
+        String json;
+        try (SafeTensorsFile f = SafeTensors.read(file)) {
+            json = f.metadata().get(CLASSES_KEY);
+        }
+        if (json == null) {
+            return List.of();
+        }
+        try {
+            List<String> out = new ArrayList<>();
+            for (Object o : list(Json.parse(json), CLASSES_KEY)) {
+                out.add(string(o, "a class name"));
+            }
+            return out;
+        } catch (RuntimeException | Json.SyntaxException e) {
+            throw new SafeTensorsException(file, "its class names cannot be read: " + e.getMessage(), e);
+        }
     }
 
     /** Builds the model the file describes and loads its weights; the file is fully checked first. */

@@ -58,6 +58,7 @@ public final class TrainingProgress implements Trainer.Listener {
         if (bar != null) {
             bar.close();
             bar = null;
+            out.println(); // the bar leaves the cursor on its line when the output is not a terminal
         }
         out.printf(Locale.ROOT, "epoch %d: train loss %.4f%s%s, %.1f s, %.0f samples/s%n", e.epoch(), e.trainLoss(),
                 Double.isNaN(e.trainAccuracy()) ? "" : String.format(Locale.ROOT, " acc %.4f", e.trainAccuracy()),
