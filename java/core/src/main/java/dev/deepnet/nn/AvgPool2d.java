@@ -30,11 +30,7 @@ public final class AvgPool2d extends Layer {
 
     @Override
     public Shape outputShape(List<Shape> inputs) {
-        try {
-            return spec.outputShape(single(inputs, 4, "(N, C, H, W)"));
-        } catch (IllegalArgumentException e) {
-            throw e.getMessage().startsWith(toString()) ? e : shapeError(e.getMessage());
-        }
+        return pooled(spec, inputs);
     }
 
     @Override

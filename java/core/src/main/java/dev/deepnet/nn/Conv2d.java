@@ -97,9 +97,8 @@ public final class Conv2d extends Layer {
     Step step(StepContext ctx, List<Shape> inputs) {
         outputShape(inputs);
         Ops ops = ctx.ops();
-        Tensor dW = ctx.gradient(weight);
+        Tensor dW = ctx.weightGradientTarget(weight, bias);
         Tensor db = ctx.gradient(bias);
-        Tensor dWScratch = dW == null && db != null ? ctx.allocate(weight.shape()) : null;
         return new Step() {
             @Override
             public void forward(Tensor[] x, Tensor y, boolean training) {
@@ -111,8 +110,8 @@ public final class Conv2d extends Layer {
                 if (dx[0] != null) {
                     ops.conv2dBackwardData(spec, dy, weight.value(), dx[0]);
                 }
-                if (dW != null || db != null) {
-                    ops.conv2dBackwardWeights(spec, x[0], dy, dW != null ? dW : dWScratch, db);
+                if (dW != null) {
+                    ops.conv2dBackwardWeights(spec, x[0], dy, dW, db);
                 }
             }
         };

@@ -100,10 +100,8 @@ public final class Dense extends Layer {
         boolean squash = activation != Activation.LINEAR;
         Tensor z = squash ? ctx.allocate(ys) : null; // (N, out) before the nonlinearity
         Tensor dz = squash && ctx.training() ? ctx.allocate(ys) : null;
-        Tensor dW = ctx.gradient(weight);
+        Tensor dW = ctx.weightGradientTarget(weight, bias);
         Tensor db = ctx.gradient(bias);
-        // A frozen weight with a trainable bias still needs somewhere to put the weight gradient.
-        Tensor dWScratch = dW == null && db != null ? ctx.allocate(weight.shape()) : null;
         return new Step() {
             @Override
             public void forward(Tensor[] x, Tensor y, boolean training) {
@@ -125,8 +123,8 @@ public final class Dense extends Layer {
                 if (dx[0] != null) {
                     ops.linearBackwardData(g, weight.value(), dx[0]);
                 }
-                if (dW != null || db != null) {
-                    ops.linearBackwardWeights(x[0], g, dW != null ? dW : dWScratch, db);
+                if (dW != null) {
+                    ops.linearBackwardWeights(x[0], g, dW, db);
                 }
             }
         };

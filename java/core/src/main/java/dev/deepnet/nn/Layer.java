@@ -89,6 +89,16 @@ public abstract class Layer implements AutoCloseable {
         return s;
     }
 
+    /** The output shape of pooling with {@code spec} on one (N, C, H, W) input, errors naming this layer. */
+    final Shape pooled(dev.deepnet.ops.Pool2dSpec spec, List<Shape> inputs) {
+        Shape x = single(inputs, 4, "(N, C, H, W)");
+        try {
+            return spec.outputShape(x);
+        } catch (IllegalArgumentException e) {
+            throw shapeError(e.getMessage());
+        }
+    }
+
     @Override
     public void close() {
         parameters().forEach(Parameter::close);

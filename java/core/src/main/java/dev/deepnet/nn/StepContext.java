@@ -43,6 +43,19 @@ final class StepContext {
         return gradients.get(p);
     }
 
+    /**
+     * Where a layer's backward-weights op writes the weight gradient: the weight's gradient, or,
+     * when the weight is frozen but the bias is not, a scratch buffer (the op computes both at
+     * once); null when neither needs a gradient.
+     */
+    Tensor weightGradientTarget(Parameter weight, Parameter bias) {
+        Tensor dW = gradient(weight);
+        if (dW != null || gradient(bias) == null) {
+            return dW;
+        }
+        return allocate(weight.shape());
+    }
+
     /** This step's own random stream (dropout masks), split from the plan's seed. */
     SplittableRandom random() {
         return random;

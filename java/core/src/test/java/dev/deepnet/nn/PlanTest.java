@@ -298,6 +298,24 @@ class PlanTest {
     }
 
     @Test
+    void aFrozenWeightWithATrainableBiasTrainsOnlyTheBias() {
+        Dense layer = new Dense(3, 2);
+        try (Ops ops = new ReferenceOps(); Model net = Model.sequential(Shape.of(3), 5, layer);
+             Tensor target = Tensor.of(Shape.of(1, 2), 1, -1)) {
+            layer.weight().setFrozen(true);
+            float[] weight = layer.weight().value().toArray();
+            float[] bias = layer.bias().value().toArray();
+            try (Plan plan = net.compileForTraining(ops, 1, 1)) {
+                plan.input().copyFrom(new float[] {1, 2, 3});
+                assertNull(plan.gradient(layer.weight()));
+                step(plan, new MeanSquaredError(), target, new Sgd(0.1));
+            }
+            assertArrayEquals(weight, layer.weight().value().toArray());
+            assertNotEquals(java.util.Arrays.toString(bias), java.util.Arrays.toString(layer.bias().value().toArray()));
+        }
+    }
+
+    @Test
     void aTrainedLayerMovedIntoAnotherModelKeepsItsWeights() {
         Dense encoder = new Dense(10, 3, Activation.SIGMOID);
         float[] learned;

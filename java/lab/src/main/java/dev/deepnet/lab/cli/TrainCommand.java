@@ -105,7 +105,7 @@ public final class TrainCommand implements Callable<Integer> {
             o.flush();
             Trainer.History h = Trainer.builder(net, ops, new SoftmaxCrossEntropy(), new Adam(lr))
                     .batchSize(batch).epochs(epochs).seed(seed).validation(test)
-                    .listener(new TrainingProgress(System.err))
+                    .listener(new TrainingProgress(System.err, TrainingProgress.isTerminal()))
                     .listener(new Trainer.Listener() {
                         @Override
                         public void onEpoch(Trainer.EpochResult e) {

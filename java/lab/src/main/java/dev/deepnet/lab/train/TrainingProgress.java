@@ -16,6 +16,7 @@ import me.tongfei.progressbar.ProgressBarStyle;
 public final class TrainingProgress implements Trainer.Listener {
 
     private final PrintStream out;
+    private final boolean showBar;
     private int epochs;
     private int batchSize;
     private ProgressBar bar;
@@ -23,7 +24,22 @@ public final class TrainingProgress implements Trainer.Listener {
 
     /** Bars and summaries to {@code out} (the terminal: System.err keeps stdout for results). */
     public TrainingProgress(PrintStream out) {
+        this(out, true);
+    }
+
+    /**
+     * Summaries to {@code out}, and bars only when {@code showBar}: a bar redraws its line with
+     * carriage returns, which in a log file becomes one enormous line.
+     */
+    public TrainingProgress(PrintStream out, boolean showBar) {
         this.out = out;
+        this.showBar = showBar;
+    }
+
+    /** Whether standard error is an interactive terminal, where a bar can redraw itself. */
+    public static boolean isTerminal() {
+        java.io.Console console = System.console();
+        return console != null && console.isTerminal();
     }
 
     @Override
@@ -34,6 +50,9 @@ public final class TrainingProgress implements Trainer.Listener {
 
     @Override
     public void onStep(Trainer.StepEvent step) {
+        if (!showBar) {
+            return;
+        }
         if (bar == null) {
             epochStart = System.nanoTime();
             bar = new ProgressBarBuilder()

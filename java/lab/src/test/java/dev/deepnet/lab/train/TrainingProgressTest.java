@@ -40,4 +40,19 @@ class TrainingProgressTest {
         assertTrue(text.contains("loss") && text.contains("samples/s"), text);
         assertTrue(text.matches("(?s).*epoch 2: train loss [0-9.]+ acc [0-9.]+; validation loss [0-9.]+ acc [0-9.]+.*"), text);
     }
+
+    @Test
+    void withoutATerminalOnlyTheEpochLinesArePrinted() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        float[] x = {0, 0, 0, 1, 1, 0, 1, 1};
+        try (PrintStream out = new PrintStream(bytes, true, StandardCharsets.UTF_8);
+             ReferenceOps ops = new ReferenceOps();
+             Model net = Model.sequential(Shape.of(2), 1, new Dense(2, 2));
+             Dataset data = Dataset.classification(x, Shape.of(2), new int[] {0, 1, 1, 0}, 2)) {
+            Trainer.builder(net, ops, new SoftmaxCrossEntropy(), new Adam(0.05)).batchSize(2).epochs(3).seed(1)
+                    .listener(new TrainingProgress(out, false)).build().fit(data);
+        }
+        String text = bytes.toString(StandardCharsets.UTF_8);
+        assertTrue(!text.contains("\r") && text.lines().count() == 3, text);
+    }
 }
