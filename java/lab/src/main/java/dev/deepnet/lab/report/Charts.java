@@ -24,14 +24,23 @@ public final class Charts {
         System.setProperty("java.awt.headless", "true");
     }
 
-    /** One named series of y values at x = 1, 2, ... (or given x). */
-    public record Series(String name, double[] x, double[] y) {
+    /** One named series of y values at x = 1, 2, ... (or given x); drawn as a line, or as separate points. */
+    public record Series(String name, double[] x, double[] y, boolean points) {
+        public Series(String name, double[] x, double[] y) {
+            this(name, x, y, false);
+        }
+
         public static Series of(String name, double[] y) {
             double[] x = new double[y.length];
             for (int i = 0; i < y.length; i++) {
                 x[i] = i + 1;
             }
             return new Series(name, x, y);
+        }
+
+        /** Markers only, no line: data points. */
+        public static Series points(String name, double[] x, double[] y) {
+            return new Series(name, x, y, true);
         }
     }
 
@@ -41,7 +50,12 @@ public final class Charts {
         chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
         chart.getStyler().setChartBackgroundColor(Color.WHITE);
         for (Series s : series) {
-            chart.addSeries(s.name(), s.x(), s.y());
+            org.knowm.xchart.XYSeries added = chart.addSeries(s.name(), s.x(), s.y());
+            if (s.points()) {
+                added.setXYSeriesRenderStyle(org.knowm.xchart.XYSeries.XYSeriesRenderStyle.Scatter);
+            } else if (s.x().length > 60) {
+                added.setMarker(org.knowm.xchart.style.markers.SeriesMarkers.NONE);
+            }
         }
         Files.createDirectories(png.toAbsolutePath().getParent());
         BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);

@@ -1,0 +1,101 @@
+package dev.deepnet.lab.experiments;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.deepnet.lab.cli.DeepnetCommand;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** Each experiment's claimed outcome, asserted on its seeded run. */
+class LabTest {
+
+    @Test
+    void shadowsEncodeHeightAsAColumnOfActiveNeurons() {
+        float[] x = Shadows.shadows(30, 1);
+        for (int s = 0; s < 30; s++) {
+            int active = 0;
+            for (int i = 0; i < 10; i++) {
+                active += x[s * 10 + i] > 0.5 ? 1 : 0;
+                assertTrue(x[s * 10 + i] >= 0.05 && x[s * 10 + i] <= 0.95);
+            }
+            int expected = Shadows.HEIGHTS[Shadows.animal(s)];
+            assertTrue(Math.abs(active - expected) <= 1, "shadow " + s + ": " + active + " active neurons");
+        }
+    }
+
+    @Test
+    void theAutoencoderStartsNearOneHalfAndEndsMatchingItsInputs() {
+        try (Autoencoder.Trained t = Autoencoder.train(1)) {
+            for (float v : t.before()) {
+                assertTrue(Math.abs(v - 0.5) < 0.25, "before training outputs are about 0.5: " + v);
+            }
+            double worst = 0;
+            for (int i = 0; i < t.inputs().length; i++) {
+                worst = Math.max(worst, Math.abs(t.after()[i] - t.inputs()[i]));
+            }
+            assertTrue(worst < Autoencoder.MATCH, "after training every output is within 0.2 of its input: " + worst);
+            assertTrue(t.firstBelow() > 100 && t.firstBelow() < 1500, "matched after about a thousand iterations: " + t.firstBelow());
+            assertTrue(t.curve()[Autoencoder.ITERATIONS - 1] < t.curve()[0] / 10, "the error falls");
+        }
+    }
+
+    @Test
+    void anAddedPositiveDeepInTheNegativeRegionFlattensAndShiftsTheFittedCurve() {
+        SigmoidMl.Fit plain = SigmoidMl.fit(SigmoidMl.NEGATIVES, SigmoidMl.POSITIVES);
+        double[] withOutlier = Arrays.copyOf(SigmoidMl.POSITIVES, SigmoidMl.POSITIVES.length + 1);
+        withOutlier[withOutlier.length - 1] = SigmoidMl.OUTLIER;
+        SigmoidMl.Fit shifted = SigmoidMl.fit(SigmoidMl.NEGATIVES, withOutlier);
+        double[] logL = plain.logLikelihood();
+        assertTrue(logL[logL.length - 1] > logL[0], "gradient ascent raises the likelihood");
+        assertTrue(Math.abs(plain.crossing()) < 0.5, "the fit separates the classes near 0: " + plain.crossing());
+        assertTrue(shifted.w() < plain.w() && shifted.crossing() < plain.crossing(),
+                "w " + plain.w() + " -> " + shifted.w() + ", crossing " + plain.crossing() + " -> " + shifted.crossing());
+    }
+
+    @Test
+    void bothWaysOfMakingProbabilitiesSumToOneAndRankAlike() {
+        float[] z = {0.9f, 0.6f, 0.1f};
+        double[] lecture = SoftmaxComparison.normalised(z);
+        double[] standard = SoftmaxComparison.softmax(z);
+        assertEquals(1.0, Arrays.stream(lecture).sum(), 1e-9);
+        assertEquals(1.0, Arrays.stream(standard).sum(), 1e-9);
+        assertEquals(0.5625, lecture[0], 1e-6); // 0.9 / 1.6
+        assertEquals("cheetah 0.56, zebra 0.38, giraffe 0.06", SoftmaxComparison.topK(lecture));
+        assertTrue(Arrays.equals(SoftmaxComparison.ranking(lecture), SoftmaxComparison.ranking(standard)));
+    }
+
+    @Test
+    void labAllWritesOneSelfContainedReportWithEveryClaimHeld(@TempDir Path dir) throws Exception {
+        StringWriter out = new StringWriter();
+        CommandLine cli = new CommandLine(new DeepnetCommand());
+        cli.setOut(new PrintWriter(out));
+        long start = System.nanoTime();
+        int exit = cli.execute("lab", "all", "--out", dir.toString());
+        double seconds = (System.nanoTime() - start) / 1e9;
+        assertEquals(0, exit, out.toString());
+        String html = Files.readString(dir.resolve("index.html"));
+        for (Experiment e : Experiments.all()) {
+            assertTrue(html.contains("id=\"" + e.name() + "\""), e.name() + " has a section");
+        }
+        assertTrue(html.contains("src=\"data:image/png;base64,"), "figures are embedded: no network needed");
+        assertTrue(!html.contains("http://") && !html.contains("https://"), "nothing is fetched from the network");
+        assertTrue(!html.contains("class=\"failed\""), "every claim held: " + out);
+        assertTrue(seconds < 120, "lab all took " + seconds + " s");
+    }
+
+    @Test
+    void anUnknownExperimentIsNamed() {
+        StringWriter err = new StringWriter();
+        CommandLine cli = new CommandLine(new DeepnetCommand());
+        cli.setErr(new PrintWriter(err));
+        assertEquals(2, cli.execute("lab", "telepathy"));
+        assertTrue(err.toString().contains("unknown experiment 'telepathy'"), err.toString());
+    }
+}
