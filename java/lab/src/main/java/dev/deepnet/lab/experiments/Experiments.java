@@ -7,6 +7,7 @@ public final class Experiments {
     private Experiments() {}
 
     public static List<Experiment> all() {
-        return List.of(new Shadows(), new Autoencoder(), new NetworkPicture(), new SigmoidMl(), new SoftmaxComparison());
+        return List.of(new Shadows(), new Autoencoder(), new MaxStimulation(), new NetworkPicture(), new SigmoidMl(),
+                new SoftmaxComparison(), new LinearDepth());
     }
 }

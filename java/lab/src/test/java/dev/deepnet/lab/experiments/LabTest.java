@@ -91,6 +91,38 @@ class LabTest {
     }
 
     @Test
+    void someHiddenNeuronsRespondMostToMixedPatternsAndOthersToShadows() {
+        int mixed = 0;
+        int shadowLike = 0;
+        for (int seed = 1; seed <= MaxStimulation.SEEDS; seed++) {
+            try (Autoencoder.Trained t = Autoencoder.train(seed)) {
+                for (float[] x : MaxStimulation.stimuli(t)) {
+                    double norm = 0;
+                    for (float v : x) {
+                        norm += v * v;
+                    }
+                    assertEquals(1.0, norm, 1e-5, "unit norm");
+                    if (MaxStimulation.shape(x).equals("mixed")) {
+                        mixed++;
+                    } else {
+                        shadowLike++;
+                    }
+                }
+            }
+        }
+        assertTrue(mixed > 0 && shadowLike > 0, "mixed " + mixed + ", shadow-like " + shadowLike);
+        assertEquals("medium", MaxStimulation.shape(new float[] {0.5f, 0.5f, 0.5f, 0.4f, 0.4f, 0.2f, 0, 0, 0, 0}));
+    }
+
+    @Test
+    void aBackwardPassRunsFourMoreStepsPerDiamondWhilePathsDouble() {
+        double[][] m = LinearDepth.measure();
+        for (int d = 2; d <= LinearDepth.MAX_DEPTH; d++) {
+            assertEquals(4, m[0][d - 1] - m[0][d - 2], "depth " + d);
+        }
+    }
+
+    @Test
     void anUnknownExperimentIsNamed() {
         StringWriter err = new StringWriter();
         CommandLine cli = new CommandLine(new DeepnetCommand());
