@@ -123,6 +123,15 @@ class LabTest {
     }
 
     @Test
+    void aDeepNarrowNetFirstSaysNoToEverythingThenFallsOffACliff() throws Exception {
+        DeepNarrow.Run r = DeepNarrow.train(1, null, null);
+        assertTrue(r.allNo() >= 0 && r.allNo() < 200, "every output says no early: " + r.allNo());
+        assertTrue(r.plateauEnd() - r.plateauStart() > 1000, "a long plateau: " + r.plateauStart() + " to " + r.plateauEnd());
+        assertTrue(r.cliff() > r.plateauEnd(), "then the cliff: " + r.cliff());
+        assertTrue(r.loss()[r.cliff() + 1000] < 0.01, "and the error stays down");
+    }
+
+    @Test
     void anUnknownExperimentIsNamed() {
         StringWriter err = new StringWriter();
         CommandLine cli = new CommandLine(new DeepnetCommand());
