@@ -32,8 +32,8 @@ public final class Dataset implements AutoCloseable {
         if (n != m) {
             throw new IllegalArgumentException(n + " input samples but " + m + " targets");
         }
-        Tensor x = Tensor.of(withBatch(n, sample), inputs);
-        Tensor y = Tensor.of(withBatch(n, target), targets);
+        Tensor x = Tensor.of(sample.batched(n), inputs);
+        Tensor y = Tensor.of(target.batched(n), targets);
         return new Dataset(x, y, null);
     }
 
@@ -50,7 +50,7 @@ public final class Dataset implements AutoCloseable {
             }
             oneHot[i * classes + labels[i]] = 1f;
         }
-        Tensor x = Tensor.of(withBatch(n, sample), inputs);
+        Tensor x = Tensor.of(sample.batched(n), inputs);
         Tensor y = Tensor.of(Shape.of(n, classes), oneHot);
         return new Dataset(x, y, labels.clone());
     }
@@ -60,13 +60,6 @@ public final class Dataset implements AutoCloseable {
             throw new IllegalArgumentException(what + " of " + length + " floats are not a whole number of samples of shape " + sample);
         }
         return length / sample.size();
-    }
-
-    static Shape withBatch(long n, Shape sample) {
-        long[] d = new long[sample.rank() + 1];
-        d[0] = n;
-        System.arraycopy(sample.dims(), 0, d, 1, sample.rank());
-        return Shape.of(d);
     }
 
     /** Number of samples. */

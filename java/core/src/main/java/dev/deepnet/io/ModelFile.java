@@ -155,7 +155,7 @@ public final class ModelFile {
 
     private static void config(Layer l, StringBuilder sb) {
         switch (l) {
-            case Dense d -> sb.append(", \"in\": ").append(d.inputs()).append(", \"out\": ").append(d.outputs())
+            case Dense d -> sb.append(", \"in\": ").append(d.inputFeatures()).append(", \"out\": ").append(d.outputFeatures())
                     .append(", \"activation\": ").append(Json.quote(d.activation().name().toLowerCase(Locale.ROOT)));
             case Conv2d c -> {
                 Shape w = c.weight().shape();

@@ -49,11 +49,13 @@ public final class Dense extends Layer {
         return activation;
     }
 
-    public int inputs() {
+    /** Inputs per neuron. */
+    public int inputFeatures() {
         return in;
     }
 
-    public int outputs() {
+    /** Number of neurons. */
+    public int outputFeatures() {
         return out;
     }
 

@@ -127,10 +127,7 @@ public final class Model implements AutoCloseable {
 
     /** The input shape for a batch: (batch, sample...). */
     public Shape inputShape(int batch) {
-        long[] s = new long[sampleShape.rank() + 1];
-        s[0] = batch;
-        System.arraycopy(sampleShape.dims(), 0, s, 1, sampleShape.rank());
-        return Shape.of(s);
+        return sampleShape.batched(batch);
     }
 
     public List<Node> nodes() {

@@ -79,6 +79,22 @@ public final class Shape {
         return new Shape(d);
     }
 
+    /** (n, this...): a sample shape with a batch dimension in front. */
+    public Shape batched(long n) {
+        long[] d = new long[dims.length + 1];
+        d[0] = n;
+        System.arraycopy(dims, 0, d, 1, dims.length);
+        return new Shape(d);
+    }
+
+    /** This shape without dimension 0: one sample of a batch. */
+    public Shape sample() {
+        if (dims.length < 2) {
+            throw new IllegalArgumentException("shape " + this + " has no dimensions after the batch dimension");
+        }
+        return new Shape(Arrays.copyOfRange(dims, 1, dims.length));
+    }
+
     /** Row-major strides in elements. */
     public long[] strides() {
         long[] s = new long[dims.length];

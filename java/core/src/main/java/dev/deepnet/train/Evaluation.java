@@ -14,8 +14,11 @@ import dev.deepnet.tensor.Tensor;
  */
 public final class Evaluation implements AutoCloseable {
 
-    /** Loss, and accuracy and top-5 error (NaN without labels). */
-    public record Result(double loss, double accuracy, double top5Error, int samples) {}
+    /**
+     * Loss, and for labelled data accuracy, top-5 error and the confusion matrix
+     * ({@code confusion[true][predicted]} counts; NaN and null without labels).
+     */
+    public record Result(double loss, double accuracy, double top5Error, int samples, long[][] confusion) {}
 
     private final Dataset data;
     private final Loss loss;
@@ -51,8 +54,8 @@ public final class Evaluation implements AutoCloseable {
     public Result run() {
         int n = data.size();
         double lossSum = 0;
-        long correct = 0;
         long top5Wrong = 0;
+        long[][] confusion = null;
         for (int from = 0; from < n; from += batch) {
             int count = Math.min(batch, n - from);
             Plan plan = count == batch ? full : rest;
@@ -65,14 +68,25 @@ public final class Evaluation implements AutoCloseable {
                 for (int i = 0; i < count; i++) {
                     labels[i] = data.label(from + i);
                 }
-                correct += Math.round(Metrics.accuracy(plan.output(), labels) * count);
                 int classes = plan.output().shape().intDim(1);
+                if (confusion == null) {
+                    confusion = new long[classes][classes];
+                }
+                int[] predicted = Metrics.argmax(plan.output());
+                for (int i = 0; i < count; i++) {
+                    confusion[labels[i]][predicted[i]]++;
+                }
                 top5Wrong += Math.round(Metrics.topKError(plan.output(), labels, Math.min(5, classes)) * count);
             }
         }
-        double acc = data.hasLabels() ? (double) correct / n : Double.NaN;
-        double top5 = data.hasLabels() ? (double) top5Wrong / n : Double.NaN;
-        return new Result(lossSum / n, acc, top5, n);
+        if (confusion == null) {
+            return new Result(lossSum / n, Double.NaN, Double.NaN, n, null);
+        }
+        long correct = 0;
+        for (int c = 0; c < confusion.length; c++) {
+            correct += confusion[c][c];
+        }
+        return new Result(lossSum / n, (double) correct / n, (double) top5Wrong / n, n, confusion);
     }
 
     @Override

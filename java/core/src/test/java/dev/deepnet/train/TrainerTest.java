@@ -79,6 +79,20 @@ class TrainerTest {
             assertTrue(h.last().validationAccuracy() > 0.95, "held-out accuracy " + h.last().validationAccuracy());
             assertTrue(h.last().trainLoss() < h.epochs().get(0).trainLoss(), "the training loss falls");
             assertTrue(h.last().samplesPerSecond() > 0);
+            try (Evaluation evaluation = new Evaluation(net, ops, test, new SoftmaxCrossEntropy(), 32)) { // 300 = 9 x 32 + 12
+                Evaluation.Result r = evaluation.run();
+                long total = 0;
+                long diagonal = 0;
+                for (int c = 0; c < 3; c++) {
+                    for (int p = 0; p < 3; p++) {
+                        total += r.confusion()[c][p];
+                    }
+                    diagonal += r.confusion()[c][c];
+                }
+                assertEquals(300, total, "every test sample counted once");
+                assertEquals(r.accuracy(), diagonal / 300.0, 1e-12, "accuracy is the confusion matrix's diagonal");
+                assertEquals(h.last().validationAccuracy(), r.accuracy(), 1e-12, "the same figure at another batch size");
+            }
         }
     }
 

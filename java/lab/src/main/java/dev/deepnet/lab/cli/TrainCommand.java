@@ -5,7 +5,6 @@ import dev.deepnet.data.IdxFile;
 import dev.deepnet.data.ImageFolder;
 import dev.deepnet.io.ModelFile;
 import dev.deepnet.lab.report.Charts;
-import dev.deepnet.lab.train.Predictions;
 import dev.deepnet.lab.train.TrainingProgress;
 import dev.deepnet.models.AlexNet;
 import dev.deepnet.models.LeNet;
@@ -13,6 +12,7 @@ import dev.deepnet.nn.Model;
 import dev.deepnet.ops.Backend;
 import dev.deepnet.ops.Ops;
 import dev.deepnet.train.Adam;
+import dev.deepnet.train.Evaluation;
 import dev.deepnet.train.SoftmaxCrossEntropy;
 import dev.deepnet.tensor.Shape;
 import dev.deepnet.train.Trainer;
@@ -22,7 +22,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -92,8 +91,7 @@ public final class TrainCommand implements Callable<Integer> {
                  default -> throw new CommandLine.ParameterException(spec.commandLine(), "--model must be lenet or alexnet, not " + model);
              };
              Ops ops = Backend.newDefaultOps()) {
-            long[] dims = train.inputs().shape().dims();
-            Shape sample = Shape.of(Arrays.copyOfRange(dims, 1, dims.length));
+            Shape sample = train.inputs().shape().sample();
             if (!net.sampleShape().equals(sample)) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--model " + model + " takes samples " + net.sampleShape()
                         + " but the data's are " + sample + "; use lenet with fashion-mnist, alexnet with image folders");
@@ -185,7 +183,10 @@ public final class TrainCommand implements Callable<Integer> {
         series.add(Charts.Series.of("train accuracy", trainAcc));
         series.add(Charts.Series.of("test accuracy", testAcc));
         Charts.lines(out.resolve("training-curve.png"), model + " on " + data, "epoch", "loss / accuracy", series);
-        long[][] confusion = Predictions.confusion(net, ops, test, classes.size(), batch);
+        long[][] confusion;
+        try (Evaluation evaluation = new Evaluation(net, ops, test, new SoftmaxCrossEntropy(), batch)) {
+            confusion = evaluation.run().confusion();
+        }
         Charts.confusionMatrix(out.resolve("confusion-matrix.png"), model + " on " + data + ": test set", classes, confusion);
     }
 }

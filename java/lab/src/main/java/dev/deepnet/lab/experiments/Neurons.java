@@ -10,8 +10,8 @@ final class Neurons {
     /** The weight matrix as rows: [out][in]. */
     static float[][] matrix(Dense d) {
         float[] w = d.weight().value().toArray();
-        int in = d.inputs();
-        float[][] m = new float[d.outputs()][in];
+        int in = d.inputFeatures();
+        float[][] m = new float[d.outputFeatures()][in];
         for (int o = 0; o < m.length; o++) {
             System.arraycopy(w, o * in, m[o], 0, in);
         }
