@@ -148,14 +148,12 @@ public final class DeepNarrow implements Experiment {
         boolean held = true;
         List<Integer> cliffs = new ArrayList<>();
         List<Path> figures = new ArrayList<>();
-        for (long seed = 1; seed <= SEEDS; seed++) {
-            Path plateau = seed == 1 ? dir.resolve("deep-narrow-plateau.png") : null;
-            Path after = seed == 1 ? dir.resolve("deep-narrow-after.png") : null;
-            Run r = train(seed, plateau, after);
-            if (seed == 1) {
-                figures.add(plateau);
-                figures.add(after);
-            }
+        Path plateau = dir.resolve("deep-narrow-plateau.png");
+        Path after = dir.resolve("deep-narrow-after.png");
+        figures.add(plateau);
+        figures.add(after);
+        for (Run r : Seeds.inParallel(SEEDS, seed -> seed == 1 ? train(seed, plateau, after) : train(seed, null, null))) {
+            long seed = r.seed();
             double[] it = new double[MAX_ITERATIONS / 10];
             double[] l = new double[MAX_ITERATIONS / 10];
             for (int i = 0; i < it.length; i++) {

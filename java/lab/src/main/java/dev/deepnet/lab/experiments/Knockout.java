@@ -18,10 +18,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Locale;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.stream.IntStream;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -221,28 +217,9 @@ public final class Knockout implements Experiment {
         return new SeedRun(seed, wide, retrains, train(widths(NARROW), null, seed, SCRATCH_ITERATIONS, RATE));
     }
 
-    /** Every seed, spread over the cores: each seed's runs are independent and deterministic. */
+    /** Every seed, spread over the cores. */
     static List<SeedRun> runAll(int seeds) {
-        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(seeds, Runtime.getRuntime().availableProcessors())));
-        try {
-            List<Future<SeedRun>> futures = new ArrayList<>();
-            for (long seed = 1; seed <= seeds; seed++) {
-                long s = seed;
-                futures.add(pool.submit(() -> runSeed(s)));
-            }
-            List<SeedRun> runs = new ArrayList<>();
-            for (Future<SeedRun> f : futures) {
-                runs.add(f.get());
-            }
-            return runs;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while training the knockout seeds", e);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
-        } finally {
-            pool.shutdownNow();
-        }
+        return Seeds.inParallel(seeds, Knockout::runSeed);
     }
 
     static double median(IntStream values) {
