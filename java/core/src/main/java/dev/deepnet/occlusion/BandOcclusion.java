@@ -23,7 +23,9 @@ import java.util.SplittableRandom;
  *     the sum of squared coefficients, not yet removed), then evaluate the growing unions of the
  *     best 2, 3, ... in a second batch, and keep the largest union that keeps the label.
  * </ol>
- * Each round so costs two batched forward passes and may remove many rectangles. It stops when no
+ * An image keeps its label while the label is the most probable class and, when a floor is set
+ * ({@code minProbability}), at least that probable. Each round costs two batched forward passes
+ * and may remove many rectangles. It stops when no
  * rectangle would remove anything more, after {@code patience} rounds in a row with nothing kept,
  * or after {@code maxRounds}. Every kept image was itself evaluated; the final image is evaluated
  * once more, alone, and rounds are undone until that re-check also gives the label (a batched and
@@ -42,6 +44,7 @@ public final class BandOcclusion {
     private final int maxRounds;
     private final int patience;
     private final double maxSide;
+    private final double minProbability;
     private final long seed;
 
     private BandOcclusion(Builder b) {
@@ -52,6 +55,7 @@ public final class BandOcclusion {
         this.maxRounds = b.maxRounds;
         this.patience = b.patience;
         this.maxSide = b.maxSide;
+        this.minProbability = b.minProbability;
         this.seed = b.seed;
     }
 
@@ -69,6 +73,7 @@ public final class BandOcclusion {
         private int maxRounds = 40;
         private int patience = 3;
         private double maxSide = 0.5;
+        private double minProbability;
         private long seed = 1;
 
         private Builder(ImageClassifier classifier, Shape imageShape) {
@@ -129,6 +134,20 @@ public final class BandOcclusion {
             return this;
         }
 
+        /**
+         * The label counts as kept only while its probability is at least this, in [0, 1) (default
+         * 0: while it is the most probable class). Knocking nearly everything out leaves an image
+         * the net finds ambiguous, and a bare plurality such as 0.2 of 10 classes may still pick
+         * the original label; a floor such as 0.5 asks that the net still says so with conviction.
+         */
+        public Builder minProbability(double minProbability) {
+            if (!(minProbability >= 0 && minProbability < 1)) {
+                throw new IllegalArgumentException("minProbability must be in [0, 1), got " + minProbability);
+            }
+            this.minProbability = minProbability;
+            return this;
+        }
+
         /** Seeds the order in which rectangles are drawn (default 1). */
         public Builder seed(long seed) {
             this.seed = seed;
@@ -145,7 +164,10 @@ public final class BandOcclusion {
 
     /**
      * The outcome: the label the classifier gave the original and still gives the occluded image
-     * ({@code finalProbability} from the re-check), each band's mask and what it removed.
+     * ({@code finalProbability} from the re-check), each band's mask and what it removed;
+     * {@code rounds} run, {@code rectangles} kept (overlaps counted), {@code evaluations} (images the
+     * classifier saw) and {@code undone} (rounds taken back because the re-check disagreed). The
+     * arrays are the result's own.
      */
     public record Result(int label, float originalProbability, float finalProbability, float[] original, float[] occluded,
             LaplacianPyramid pyramid, List<Band> bands, int rounds, int rectangles, int evaluations, int undone) {
@@ -183,7 +205,11 @@ public final class BandOcclusion {
     /** A round that kept something: the masks before it (to undo it) and how many rectangles it added. */
     private record KeptRound(boolean[][] before, int rectangles) {}
 
-    /** Knocks out as much of {@code image} as keeps the label the classifier gives it now. */
+    /**
+     * Knocks out as much of {@code image} as keeps the label the classifier gives it now (with at
+     * least {@code minProbability}). An image whose own label is less probable than that is
+     * returned untouched.
+     */
     public Result search(float[] image) {
         if (image.length != imageShape.size()) {
             throw new IllegalArgumentException("an image of shape " + imageShape + " has " + imageShape.size() + " floats, got "
@@ -193,7 +219,7 @@ public final class BandOcclusion {
         int size = image.length;
         float[] first = classifier.probabilities(image.clone(), 1);
         int label = ImageClassifier.labels(first, 1)[0];
-        int classes = first.length;
+        int classes = ImageClassifier.classes(first, 1);
         float originalProbability = first[label];
         int evaluations = 1;
 
@@ -215,7 +241,8 @@ public final class BandOcclusion {
         SplittableRandom random = new SplittableRandom(seed);
         int rounds = 0;
         int failures = 0;
-        while (rounds < maxRounds && failures < patience) {
+        boolean searchable = holds(first, 0, label, classes);
+        while (searchable && rounds < maxRounds && failures < patience) {
             List<Rect> drawn = draw(random, pyramid, removed, positionEnergy, bandEnergy);
             if (drawn.isEmpty()) {
                 break; // nothing left that any rectangle would remove
@@ -227,11 +254,11 @@ public final class BandOcclusion {
                 apply(drawn.get(i), masks, pyramid);
                 System.arraycopy(pyramid.reconstruct(masks), 0, batch, i * size, size);
             }
-            int[] labels = labels(batch, drawn.size(), classes);
+            boolean[] keeps = keeps(batch, drawn.size(), label, classes);
             evaluations += drawn.size();
             List<Rect> keepers = new ArrayList<>();
             for (int i = 0; i < drawn.size(); i++) {
-                if (labels[i] == label) {
+                if (keeps[i]) {
                     keepers.add(drawn.get(i));
                 }
             }
@@ -251,10 +278,10 @@ public final class BandOcclusion {
                     apply(keepers.get(j), masks, pyramid);
                     System.arraycopy(pyramid.reconstruct(masks), 0, unions, (j - 1) * size, size);
                 }
-                int[] unionLabels = labels(unions, keepers.size() - 1, classes);
+                boolean[] unionKeeps = keeps(unions, keepers.size() - 1, label, classes);
                 evaluations += keepers.size() - 1;
                 for (int j = keepers.size(); j >= 2; j--) {
-                    if (unionLabels[j - 2] == label) {
+                    if (unionKeeps[j - 2]) {
                         best = j;
                         break;
                     }
@@ -266,7 +293,7 @@ public final class BandOcclusion {
             }
         }
 
-        // The re-check: the final image alone. Undo whole rounds until it gives the label.
+        // The re-check: the final image alone. Undo whole rounds until it keeps the label.
         int undone = 0;
         float[] occluded;
         float[] check;
@@ -274,7 +301,7 @@ public final class BandOcclusion {
             occluded = kept.isEmpty() ? image.clone() : pyramid.reconstruct(removed);
             check = classifier.probabilities(occluded.clone(), 1);
             evaluations++;
-            if (ImageClassifier.labels(check, 1)[0] == label || kept.isEmpty()) {
+            if (kept.isEmpty() || holds(check, 0, label, classes)) {
                 break;
             }
             removed = kept.pop().before();
@@ -282,10 +309,10 @@ public final class BandOcclusion {
         }
         if (kept.isEmpty()) {
             removed = emptyMasks(pyramid);
-        }
-        if (ImageClassifier.labels(check, 1)[0] != label) {
-            throw new IllegalStateException("the classifier gives the unchanged image class " + ImageClassifier.labels(check, 1)[0]
-                    + " now but gave it class " + label + " before: it is not deterministic");
+            if (ImageClassifier.labels(check, 1)[0] != label) {
+                throw new IllegalStateException("the classifier gives the unchanged image class " + ImageClassifier.labels(check, 1)[0]
+                        + " now but gave it class " + label + " before: it is not deterministic");
+            }
         }
         List<Band> bands = new ArrayList<>();
         for (int k = 0; k < levels; k++) {
@@ -305,14 +332,29 @@ public final class BandOcclusion {
                 rectangles, evaluations, undone);
     }
 
-    /** The classifier's labels for a batch, which must have as many classes as the original's. */
-    private int[] labels(float[] images, int count, int classes) {
+    /** Whether row {@code row} of a (count, classes) array still gives {@code label}, with at least {@code minProbability}. */
+    private boolean holds(float[] p, int row, int label, int classes) {
+        int best = 0;
+        for (int c = 1; c < classes; c++) {
+            if (p[row * classes + c] > p[row * classes + best]) {
+                best = c;
+            }
+        }
+        return best == label && p[row * classes + label] >= minProbability;
+    }
+
+    /** For each image of a batch, whether it keeps the label; the batch must have as many classes as the original. */
+    private boolean[] keeps(float[] images, int count, int label, int classes) {
         float[] p = classifier.probabilities(images, count);
         if (ImageClassifier.classes(p, count) != classes) {
             throw new IllegalStateException("the classifier gave " + classes + " classes for one image but "
                     + ImageClassifier.classes(p, count) + " for a batch of " + count);
         }
-        return ImageClassifier.labels(p, count);
+        boolean[] out = new boolean[count];
+        for (int i = 0; i < count; i++) {
+            out[i] = holds(p, i, label, classes);
+        }
+        return out;
     }
 
     /** Up to {@code candidates} rectangles that would each remove some energy; at most 20 draws per slot. */

@@ -96,6 +96,29 @@ class BandOcclusionTest {
     }
 
     @Test
+    void aProbabilityFloorHoldsOnTheFinalImageAndAnImageBelowItIsLeftAlone() {
+        try (Model net = HalvesModel.handBuilt(); Ops ops = new ReferenceOps(); ModelClassifier classifier = new ModelClassifier(net, ops, 64);
+             Predictor predictor = new Predictor(net, ReferenceOps::new, 1)) {
+            float[] image = HalvesModel.brightTop(3);
+            float before = ModelClassifierTest.expected(predictor, image)[0];
+            assertTrue(before > 0.4 && before < 0.45, "a bright top is class 0 at about 0.43: " + before);
+            BandOcclusion.Result floored = BandOcclusion.builder(classifier, HalvesModel.IMAGE).minProbability(0.4).build().search(image);
+            BandOcclusion.Result plain = BandOcclusion.builder(classifier, HalvesModel.IMAGE).build().search(image);
+            float after = ModelClassifierTest.expected(predictor, floored.occluded())[0];
+            assertTrue(after >= 0.4f && floored.finalProbability() >= 0.4f, "the floor holds on an independent check: " + after);
+            assertTrue(plain.finalProbability() < 0.4f, "without it the search goes below: " + plain.finalProbability());
+            assertTrue(floored.rectangles() > 0, "the floor still leaves room to remove something");
+            assertConsistent(floored);
+
+            BandOcclusion.Result untouched = BandOcclusion.builder(classifier, HalvesModel.IMAGE).minProbability(0.9).build().search(image);
+            assertEquals(0, untouched.rounds(), "below the floor from the start: no search");
+            assertEquals(0, untouched.rectangles());
+            assertArrayEquals(image, untouched.occluded());
+            assertEquals(before, untouched.finalProbability(), 1e-6);
+        }
+    }
+
+    @Test
     void theSameSeedGivesTheSameMasksAndAnotherSeedOtherOnes() {
         try (Model net = HalvesModel.handBuilt(); Ops ops = new ReferenceOps(); ModelClassifier classifier = new ModelClassifier(net, ops, 64)) {
             float[] image = HalvesModel.brightTop(9);
@@ -182,6 +205,8 @@ class BandOcclusionTest {
         assertMessage(assertThrows(IllegalArgumentException.class, () -> BandOcclusion.builder(any, s).maxRounds(-1)), "maxRounds");
         assertMessage(assertThrows(IllegalArgumentException.class, () -> BandOcclusion.builder(any, s).patience(0)), "patience");
         assertMessage(assertThrows(IllegalArgumentException.class, () -> BandOcclusion.builder(any, s).maxSide(1.5)), "maxSide", "1.5");
+        assertMessage(assertThrows(IllegalArgumentException.class, () -> BandOcclusion.builder(any, s).minProbability(1)),
+                "minProbability must be in [0, 1), got 1.0");
         assertMessage(assertThrows(IllegalArgumentException.class, () -> BandOcclusion.builder(any, s).build().search(new float[10])),
                 "(28, 28) has 784 floats, got 10");
         ImageClassifier empty = (images, count) -> new float[0];
