@@ -36,6 +36,12 @@ public final class Occlusion implements Experiment {
     static final int MAX_ROUNDS = 20;
     /** The label is kept only while the net still gives it at least even odds, not a bare plurality of a blur. */
     static final double MIN_PROBABILITY = 0.5;
+    /**
+     * Images are searched only when the net is sure of them to begin with, so every image starts
+     * with the same room above {@link #MIN_PROBABILITY} and a class does not look hard to
+     * mutilate merely because the net doubted it already.
+     */
+    static final double CONFIDENT = 0.9;
     static final int PATCH = 6;
     static final int STRIDE = 2;
     static final float GREY = 0.5f;
@@ -82,7 +88,7 @@ public final class Occlusion implements Experiment {
     static Outcome measure() {
         FashionClassifier.Trained trained = FashionClassifier.get();
         try (Ops ops = Backend.newDefaultOps(); ModelClassifier classifier = new ModelClassifier(trained.model(), ops, CANDIDATES)) {
-            int[] picked = pick(classifier, trained.test(), PER_CLASS, SEED);
+            int[] picked = pick(classifier, trained.test(), PER_CLASS, CONFIDENT, SEED);
             BandOcclusion search = BandOcclusion.builder(classifier, IMAGE).levels(LEVELS).candidates(CANDIDATES).maxRounds(MAX_ROUNDS)
                     .minProbability(MIN_PROBABILITY).seed(SEED).build();
             long t0 = System.nanoTime();
@@ -115,10 +121,10 @@ public final class Occlusion implements Experiment {
     }
 
     /**
-     * {@code perClass} test images of each class that the classifier labels correctly, in a seeded
-     * order (so no class is represented by its easiest first images), grouped by class.
+     * {@code perClass} test images of each class that the classifier labels correctly with at
+     * least {@code confidence}, taken in a seeded order (not the file's first ones), grouped by class.
      */
-    static int[] pick(ImageClassifier classifier, Dataset test, int perClass, long seed) {
+    static int[] pick(ImageClassifier classifier, Dataset test, int perClass, double confidence, long seed) {
         int n = test.size();
         int[] order = new int[n];
         for (int i = 0; i < n; i++) {
@@ -144,11 +150,12 @@ public final class Occlusion implements Experiment {
             for (int i = 0; i < count; i++) {
                 System.arraycopy(image(test, order[from + i]), 0, images, i * 784, 784);
             }
-            int[] labels = ImageClassifier.labels(classifier.probabilities(images, count), count);
+            float[] p = classifier.probabilities(images, count);
+            int[] labels = ImageClassifier.labels(p, count);
             for (int i = 0; i < count; i++) {
                 int index = order[from + i];
                 int truth = test.label(index);
-                if (labels[i] == truth && chosen.get(truth).size() < perClass) {
+                if (labels[i] == truth && p[i * classes + truth] >= confidence && chosen.get(truth).size() < perClass) {
                     chosen.get(truth).add(index);
                     full += chosen.get(truth).size() == perClass ? 1 : 0;
                 }
@@ -260,12 +267,12 @@ public final class Occlusion implements Experiment {
         for (int k = 0; k < LEVELS; k++) {
             perBand.append(k == 0 ? "" : ", ").append(bandNames[k]).append(' ').append(percent(o.meanEnergy()[k]));
         }
-        String measured = String.format(Locale.ROOT, "%d test images the net (%.1f%% test accuracy) labels correctly, %d per class,"
-                + " kept their labels (each final image re-checked alone, p >= %.1f) with these mean shares of each band's energy"
+        String measured = String.format(Locale.ROOT, "%d test images the net (%.1f%% test accuracy) labels correctly with p >= %.1f,"
+                + " %d per class, kept their labels (each final image re-checked alone, p >= %.1f) with these mean shares of each band's energy"
                 + " knocked out: %s. What is left looks like nothing to us. Most mutilatable: %s (%s of its bands removed, %s left);"
                 + " least: %s (%s removed, %s left: %.0f times as much had to stay). A grey %dx%d patch hurts in few places: in %d of"
                 + " %d images the worst spot costs more than %.0f times the median one. %.1f s of band search, %.1f s of maps.",
-                o.items().size(), 100 * o.testAccuracy(), PER_CLASS, MIN_PROBABILITY, perBand, className(most.cls()),
+                o.items().size(), 100 * o.testAccuracy(), CONFIDENT, PER_CLASS, MIN_PROBABILITY, perBand, className(most.cls()),
                 percent(most.meanRemoved()), percent1(most.kept()), className(least.cls()), percent(least.meanRemoved()),
                 percent1(least.kept()), least.kept() / Math.max(most.kept(), 1e-9), PATCH, PATCH, localised, o.maps().size(), LOCALISED,
                 o.bandSeconds(), o.mapSeconds());

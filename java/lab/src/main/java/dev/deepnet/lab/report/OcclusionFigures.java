@@ -25,7 +25,7 @@ public final class OcclusionFigures {
         }
         BandOcclusion.Result first = results.get(0).item();
         int[] chw = chw(first);
-        List<String> columns = new ArrayList<>(List.of("original", "label kept"));
+        List<String> columns = new ArrayList<>(List.of("original", "label kept", "stretched"));
         for (BandOcclusion.Band b : first.bands()) {
             columns.add(b.level() == first.bands().size() - 1 ? "low-pass " + b.height() + "x" + b.width()
                     : "band " + b.level() + " " + b.height() + "x" + b.width());
@@ -40,6 +40,9 @@ public final class OcclusionFigures {
             row.add(image(r.original(), chw, range, String.format(Locale.ROOT, "p = %.2f", r.originalProbability())));
             row.add(image(r.occluded(), chw, range, String.format(Locale.ROOT, "p = %.2f\nchanged %.0f%%", r.finalProbability(),
                     100 * r.relativeChange())));
+            // What is left is faint; stretched to its own range it shows what the net still goes by.
+            float[] left = stretch(r.occluded());
+            row.add(image(r.occluded(), chw, left, String.format(Locale.ROOT, "range %.2f..%.2f", left[0], left[1])));
             for (BandOcclusion.Band b : r.bands()) {
                 float[] magnitude = magnitude(r.pyramid().band(b.level()), b.height() * b.width());
                 float max = 1e-6f;
@@ -116,6 +119,17 @@ public final class OcclusionFigures {
             hi = Math.max(hi, v);
         }
         return new float[] {lo, hi};
+    }
+
+    /** The smallest and largest value (made a little apart when equal). */
+    private static float[] stretch(float[] x) {
+        float lo = Float.POSITIVE_INFINITY;
+        float hi = Float.NEGATIVE_INFINITY;
+        for (float v : x) {
+            lo = Math.min(lo, v);
+            hi = Math.max(hi, v);
+        }
+        return new float[] {lo, Math.max(hi, lo + 1e-6f)};
     }
 
     /** sqrt of the energy at each position, summed over channels. */

@@ -67,6 +67,7 @@ class OcclusionLabTest {
             perClass[it.trueClass()]++;
             float[] original = probabilities(Occlusion.image(FashionClassifier.get().test(), it.index()));
             assertEquals(it.trueClass(), argmax(original), "only correctly labelled images are searched: #" + it.index());
+            assertTrue(original[it.trueClass()] >= Occlusion.CONFIDENT - 1e-4, "and only confident ones: #" + it.index());
             float[] after = probabilities(it.result().occluded());
             assertEquals(it.trueClass(), argmax(after), "#" + it.index() + " keeps its label");
             assertTrue(after[it.trueClass()] >= Occlusion.MIN_PROBABILITY - 1e-4, "#" + it.index() + " keeps it at p " + after[it.trueClass()]);
