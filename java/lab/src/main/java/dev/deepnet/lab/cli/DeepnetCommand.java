@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = DeepnetCommand.Version.class,
         description = "Deep neural nets on CPUs from Java, at native speed (oneDNN through FFM).",
-        subcommands = {InfoCommand.class, LabCommand.class, TrainCommand.class, PredictCommand.class, BenchCommand.class,
+        subcommands = {InfoCommand.class, LabCommand.class, TrainCommand.class, PredictCommand.class, OccludeCommand.class, BenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class DeepnetCommand implements Runnable {
 

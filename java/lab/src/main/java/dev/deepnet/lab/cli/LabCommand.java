@@ -20,12 +20,20 @@ import picocli.CommandLine.Parameters;
         description = "Run the lecture's experiments (all, or by name) and write out/lab/index.html.")
 public final class LabCommand implements Callable<Integer> {
 
-    @Parameters(arity = "0..*", description = "experiments to run, or all (default); known: shadows, autoencoder,"
-            + " max-stimulation, network-picture, sigmoid-ml, softmax, frozen-autoencoder, deep-narrow, knockout, linear-depth")
+    @Parameters(arity = "0..*", completionCandidates = ExperimentNames.class,
+            description = "experiments to run, or all (default); known: ${COMPLETION-CANDIDATES}")
     List<String> names = new ArrayList<>();
 
     @Option(names = "--out", defaultValue = "out/lab", description = "where figures and the report go (default: ${DEFAULT-VALUE})")
     Path out;
+
+    /** The known experiments' names, for the help text: listed once, in {@link Experiments#all()}. */
+    static final class ExperimentNames implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return Experiments.all().stream().map(Experiment::name).iterator();
+        }
+    }
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

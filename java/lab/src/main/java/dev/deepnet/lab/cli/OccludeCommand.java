@@ -1,0 +1,259 @@
+package dev.deepnet.lab.cli;
+
+import dev.deepnet.data.Dataset;
+import dev.deepnet.data.IdxFile;
+import dev.deepnet.data.ImageFolder;
+import dev.deepnet.io.ModelFile;
+import dev.deepnet.lab.report.OcclusionFigures;
+import dev.deepnet.lab.report.OcclusionFigures.Labelled;
+import dev.deepnet.nn.Model;
+import dev.deepnet.occlusion.BandOcclusion;
+import dev.deepnet.occlusion.ModelClassifier;
+import dev.deepnet.occlusion.OcclusionSensitivity;
+import dev.deepnet.occlusion.SensitivityMap;
+import dev.deepnet.ops.Backend;
+import dev.deepnet.ops.Ops;
+import dev.deepnet.tensor.Shape;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code deepnet occlude --model FILE}: the lecture's occlusion experiments on any trained
+ * classifier. {@code --mode bands} knocks rectangles out of an image's frequency bands for as long
+ * as the model keeps its label; {@code --mode sensitivity} slides a grey patch and maps how far
+ * the true class's probability drops.
+ */
+@Command(name = "occlude", mixinStandardHelpOptions = true,
+        description = "Knock parts of test images out (frequency bands, or a sliding grey patch) and see what the model still labels.")
+public final class OccludeCommand implements Callable<Integer> {
+
+    enum Mode { bands, sensitivity }
+
+    @Option(names = "--model", required = true, description = "a classifier saved by deepnet train (.safetensors)")
+    Path modelFile;
+
+    @Option(names = "--data", defaultValue = "fashion-mnist", description = "fashion-mnist (its test set), or a folder with one"
+            + " sub-folder of images per class, for RGB models (default: ${DEFAULT-VALUE})")
+    String data;
+
+    @Option(names = "--images", defaultValue = "8", description = "how many images, picked at random with --seed (default: ${DEFAULT-VALUE})")
+    int images;
+
+    @Option(names = "--mode", defaultValue = "bands", description = "bands or sensitivity (default: ${DEFAULT-VALUE})")
+    Mode mode;
+
+    @Option(names = "--seed", defaultValue = "1", description = "which images, and the order rectangles are tried (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--levels", defaultValue = "4", description = "bands: frequency bands, finest first (default: ${DEFAULT-VALUE})")
+    int levels;
+
+    @Option(names = "--candidates", defaultValue = "32", description = "bands: rectangles tried per round, one batch (default: ${DEFAULT-VALUE})")
+    int candidates;
+
+    @Option(names = "--rounds", defaultValue = "20", description = "bands: at most this many rounds per image (default: ${DEFAULT-VALUE})")
+    int rounds;
+
+    @Option(names = "--min-probability", defaultValue = "0.5",
+            description = "bands: the label counts as kept while at least this probable (default: ${DEFAULT-VALUE})")
+    double minProbability;
+
+    @Option(names = "--patch", defaultValue = "6", description = "sensitivity: the patch's side in pixels (default: ${DEFAULT-VALUE})")
+    int patch;
+
+    @Option(names = "--stride", defaultValue = "2", description = "sensitivity: pixels between positions (default: ${DEFAULT-VALUE})")
+    int stride;
+
+    @Option(names = "--fill", description = "sensitivity: the patch's value (default: grey, 0.5 for fashion-mnist, 0 for a"
+            + " normalised image folder)")
+    Float fill;
+
+    @Option(names = "--out", defaultValue = "out/occlude", description = "where the figure goes (default: ${DEFAULT-VALUE})")
+    Path out;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** The images to occlude, their class names, and the value that reads as grey; closing frees the images. */
+    private record Loaded(Dataset test, List<String> classes, float grey) implements AutoCloseable {
+        @Override
+        public void close() {
+            test.close();
+        }
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter o = spec.commandLine().getOut();
+        if (images < 1) {
+            throw bad("--images must be >= 1, got " + images);
+        }
+        if (!Files.isRegularFile(modelFile)) {
+            throw bad("--model " + modelFile + ": no such file (train one with: deepnet train --model lenet --data fashion-mnist)");
+        }
+        List<String> modelClasses;
+        Model model;
+        try {
+            modelClasses = ModelFile.classes(modelFile);
+            model = ModelFile.load(modelFile);
+        } catch (IOException e) {
+            throw bad("--model " + modelFile + " is not a model deepnet can load: " + e.getMessage());
+        }
+        try (model; Loaded loaded = load(model.sampleShape()); Ops ops = Backend.newDefaultOps()) {
+            Dataset test = loaded.test();
+            Shape sample = model.sampleShape();
+            if (!sample.equals(test.inputs().shape().sample())) {
+                throw bad("the model takes images " + sample + " but " + data + "'s are " + test.inputs().shape().sample());
+            }
+            ModelClassifier classifier;
+            try {
+                classifier = new ModelClassifier(model, ops, Math.max(candidates, 16));
+            } catch (IllegalArgumentException e) {
+                throw bad("--model " + modelFile + " is not a classifier: " + e.getMessage());
+            }
+            try (classifier) {
+                if (classifier.classes() != loaded.classes().size()) {
+                    throw bad("the model has " + classifier.classes() + " classes but " + data + " has " + loaded.classes().size());
+                }
+                List<String> names = modelClasses.size() == classifier.classes() ? modelClasses : loaded.classes();
+                int[] picked = pick(test.size(), Math.min(images, test.size()), seed);
+                Files.createDirectories(out);
+                o.printf(Locale.ROOT, "occlude: %s on %d %s images, mode %s, backend %s%n", modelFile, picked.length, data, mode,
+                        ops.name());
+                Path figure = mode == Mode.bands ? bands(o, classifier, test, picked, names)
+                        : sensitivity(o, classifier, test, picked, names, fill != null ? fill : loaded.grey());
+                o.println("figure: " + figure);
+            }
+        }
+        return 0;
+    }
+
+    private Path bands(PrintWriter o, ModelClassifier classifier, Dataset test, int[] picked, List<String> names) throws IOException {
+        BandOcclusion search;
+        try {
+            search = BandOcclusion.builder(classifier, classifier.imageShape()).levels(levels).candidates(candidates).maxRounds(rounds)
+                    .minProbability(minProbability).seed(seed).build();
+        } catch (IllegalArgumentException e) {
+            throw bad(e.getMessage());
+        }
+        List<Labelled<BandOcclusion.Result>> results = new ArrayList<>();
+        double[] mean = new double[levels];
+        long t0 = System.nanoTime();
+        for (int index : picked) {
+            BandOcclusion.Result r = search.search(image(test, index));
+            String truth = names.get(test.label(index));
+            StringBuilder removed = new StringBuilder();
+            for (BandOcclusion.Band b : r.bands()) {
+                removed.append(b.level() == 0 ? "" : ", ").append(bandName(b.level())).append(' ')
+                        .append(String.format(Locale.ROOT, "%.0f%%", 100 * b.removedEnergy()));
+                mean[b.level()] += b.removedEnergy() / picked.length;
+            }
+            o.printf(Locale.ROOT, "#%d (%s): %s %.2f -> kept at %.2f; energy removed %s; pixels changed %.0f%%; %d rounds, %d forward"
+                    + " passes%n", index, truth, names.get(r.label()), r.originalProbability(), r.finalProbability(), removed,
+                    100 * r.relativeChange(), r.rounds(), r.evaluations());
+            o.flush();
+            results.add(new Labelled<>(truth + "\n#" + index, r));
+        }
+        StringBuilder summary = new StringBuilder();
+        for (int k = 0; k < levels; k++) {
+            summary.append(k == 0 ? "" : ", ").append(bandName(k)).append(' ').append(String.format(Locale.ROOT, "%.0f%%", 100 * mean[k]));
+        }
+        o.printf(Locale.ROOT, "mean share of each band's energy removed with the label kept: %s (%.1f s)%n", summary,
+                (System.nanoTime() - t0) / 1e9);
+        return OcclusionFigures.bands(out.resolve("bands.png"), "Knocked out band by band, label kept (" + modelFile.getFileName() + ")",
+                results);
+    }
+
+    private String bandName(int k) {
+        return k == levels - 1 ? "low-pass" : "band " + k;
+    }
+
+    private Path sensitivity(PrintWriter o, ModelClassifier classifier, Dataset test, int[] picked, List<String> names, float grey)
+            throws IOException {
+        OcclusionSensitivity sensitivity;
+        try {
+            sensitivity = new OcclusionSensitivity(patch, stride, grey);
+        } catch (IllegalArgumentException e) {
+            throw bad(e.getMessage());
+        }
+        Shape shape = classifier.imageShape();
+        List<Labelled<SensitivityMap>> maps = new ArrayList<>();
+        List<float[]> originals = new ArrayList<>();
+        for (int index : picked) {
+            float[] x = image(test, index);
+            int truth = test.label(index);
+            SensitivityMap m;
+            try {
+                m = sensitivity.map(classifier, x, shape, truth);
+            } catch (IllegalArgumentException e) {
+                throw bad(e.getMessage());
+            }
+            int worst = 0;
+            for (int i = 1; i < m.drops().length; i++) {
+                worst = m.drops()[i] > m.drops()[worst] ? i : worst;
+            }
+            o.printf(Locale.ROOT, "#%d (%s): p %.2f; largest drop %.2f with the patch at (%d, %d)%n", index, names.get(truth),
+                    m.baseline(), m.maxDrop(), m.tops()[worst / m.cols()], m.lefts()[worst % m.cols()]);
+            maps.add(new Labelled<>(names.get(truth) + "\n#" + index, m));
+            originals.add(x);
+        }
+        return OcclusionFigures.sensitivity(out.resolve("sensitivity.png"), "Occlusion sensitivity: a " + patch + "x" + patch
+                + " patch slid " + stride + " pixels at a time (" + modelFile.getFileName() + ")", maps, originals, shape.intDim(0), grey);
+    }
+
+    private Loaded load(Shape sample) throws IOException {
+        if (data.equals("fashion-mnist")) {
+            Path dir = TrainCommand.FASHION_MNIST;
+            if (!Files.isRegularFile(dir.resolve("t10k-images-idx3-ubyte.gz"))) {
+                throw bad("Fashion-MNIST is not installed in " + dir + "; install it with: apt-get install -y dataset-fashion-mnist");
+            }
+            Dataset test = IdxFile.loadImages(dir.resolve("t10k-images-idx3-ubyte.gz"), dir.resolve("t10k-labels-idx1-ubyte.gz"), 10);
+            return new Loaded(test, TrainCommand.FASHION_CLASSES, 0.5f);
+        }
+        Path dir = Path.of(data);
+        if (!Files.isDirectory(dir)) {
+            throw bad("--data must be fashion-mnist or a folder; " + dir + " is neither");
+        }
+        if (sample.rank() != 3 || sample.dim(0) != 3 || sample.dim(1) != sample.dim(2)) {
+            throw bad("an image folder is read as square RGB images, but the model takes " + sample);
+        }
+        int crop = sample.intDim(1);
+        ImageFolder folder = ImageFolder.load(dir, crop * 256 / 227, crop);
+        // Normalised per channel: 0 is the data set's mean, a neutral grey.
+        return new Loaded(folder.dataset(), folder.classes(), 0f);
+    }
+
+    /** {@code count} distinct indices below {@code n}, in a seeded random order. */
+    static int[] pick(int n, int count, long seed) {
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        SplittableRandom random = new SplittableRandom(seed);
+        for (int i = 0; i < count; i++) {
+            int j = i + random.nextInt(n - i);
+            int t = order[i];
+            order[i] = order[j];
+            order[j] = t;
+        }
+        return java.util.Arrays.copyOf(order, count);
+    }
+
+    private static float[] image(Dataset test, int index) {
+        return test.inputs().slice(index, index + 1).toArray();
+    }
+
+    private CommandLine.ParameterException bad(String message) {
+        return new CommandLine.ParameterException(spec.commandLine(), message);
+    }
+}
