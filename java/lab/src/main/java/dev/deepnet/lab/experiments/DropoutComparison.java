@@ -126,6 +126,10 @@ public final class DropoutComparison implements Experiment {
         }
     }
 
+    /**
+     * Trains one net (dropout probabilities 0: the net without dropout) and measures it as it goes;
+     * {@code relabelled} holds the training images whose labels were changed, or is null.
+     */
     static Curves train(Ops ops, Dataset train, Dataset relabelled, Dataset test, Settings s, double inputProbability,
             double probability, long seed) {
         int points = s.epochs() / s.evaluateEvery();
