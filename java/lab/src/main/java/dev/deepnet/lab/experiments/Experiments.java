@@ -8,7 +8,7 @@ public final class Experiments {
 
     public static List<Experiment> all() {
         return List.of(new Shadows(), new Autoencoder(), new MaxStimulation(), new NetworkPicture(), new SigmoidMl(),
-                new SoftmaxComparison(), new FrozenAutoencoder(), new DeepNarrow(), new Knockout(), new LinearDepth(),
-                new Occlusion());
+                new SoftmaxComparison(), new FrozenAutoencoder(), new LayerwisePretraining(), new DropoutComparison(),
+                new DeepNarrow(), new Knockout(), new LinearDepth(), new Occlusion());
     }
 }
