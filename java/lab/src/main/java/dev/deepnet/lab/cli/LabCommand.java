@@ -21,7 +21,7 @@ import picocli.CommandLine.Parameters;
 public final class LabCommand implements Callable<Integer> {
 
     @Parameters(arity = "0..*", description = "experiments to run, or all (default); known: shadows, autoencoder,"
-            + " max-stimulation, network-picture, sigmoid-ml, softmax, deep-narrow, linear-depth")
+            + " max-stimulation, network-picture, sigmoid-ml, softmax, deep-narrow, linear-depth, adversarial, fooling")
     List<String> names = new ArrayList<>();
 
     @Option(names = "--out", defaultValue = "out/lab", description = "where figures and the report go (default: ${DEFAULT-VALUE})")

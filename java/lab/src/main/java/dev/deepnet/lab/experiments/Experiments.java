@@ -8,6 +8,6 @@ public final class Experiments {
 
     public static List<Experiment> all() {
         return List.of(new Shadows(), new Autoencoder(), new MaxStimulation(), new NetworkPicture(), new SigmoidMl(),
-                new SoftmaxComparison(), new DeepNarrow(), new LinearDepth());
+                new SoftmaxComparison(), new DeepNarrow(), new LinearDepth(), new AdversarialExamples(), new FoolingImages());
     }
 }
