@@ -192,12 +192,13 @@ public final class GradientSignAttack {
             int classes = net.classes();
             for (int i = 0; i < n; i++) {
                 if (labels[i] < 0 || labels[i] >= classes) {
-                    throw new IllegalArgumentException("GradientSignAttack: label " + labels[i] + " of image " + i + " is not a class of the model [0, "
-                            + classes + ")");
+                    throw new IllegalArgumentException("GradientSignAttack: label " + labels[i] + " of image " + i
+                            + " is not a class of the model [0, " + classes + ")");
                 }
             }
             if (target >= classes) {
-                throw new IllegalArgumentException("GradientSignAttack: target class " + target + " is not a class of the model [0, " + classes + ")");
+                throw new IllegalArgumentException("GradientSignAttack: target class " + target + " is not a class of the model [0, "
+                        + classes + ")");
             }
             int size = net.sampleSize();
             checkRange(images, size);

@@ -40,7 +40,8 @@ public final class AdversarialCommand implements Callable<Integer> {
             description = "L-infinity budgets on [0, 1] pixels, comma-separated (default: ${DEFAULT-VALUE})")
     double[] budgets;
 
-    @Option(names = "--steps", defaultValue = "10", description = "steps of the iterative attack, each 2.5 eps / steps (default: ${DEFAULT-VALUE})")
+    @Option(names = "--steps", defaultValue = "10",
+            description = "steps of the iterative attack, each 2.5 eps / steps (default: ${DEFAULT-VALUE})")
     int steps;
 
     @Option(names = "--target", description = "also attack towards this class (a name such as Bag, or an index)")
@@ -89,22 +90,24 @@ public final class AdversarialCommand implements Callable<Integer> {
                             rows.length < images ? " (all it labels correctly)" : "");
                     o.flush();
                     AdversarialExamples.Curve curve = AdversarialExamples.measure(c.model(), ops, sample, budgets, steps, targetClass);
-                    o.printf("%-8s %-10s %-10s%s%n", "eps", "FGSM", "iterative", targetClass < 0 ? "" : "targeted (" + c.name(targetClass) + ")");
+                    String targeted = targetClass < 0 ? "" : "targeted (" + c.name(targetClass) + ")";
+                    o.println(String.format("%-8s %-10s %-10s%s", "eps", "FGSM", "iterative", targeted).stripTrailing());
                     for (int b = 0; b < budgets.length; b++) {
-                        o.printf(Locale.ROOT, "%-8.3f %-10s %-10s%s%n", budgets[b], percent(curve.fgsm()[b]), percent(curve.iterative()[b]),
-                                targetClass < 0 ? "" : percent(curve.targeted()[b]));
+                        o.println(String.format(Locale.ROOT, "%-8.3f %-10s %-10s%s", budgets[b], percent(curve.fgsm()[b]),
+                                percent(curve.iterative()[b]), targetClass < 0 ? "" : percent(curve.targeted()[b])).stripTrailing());
                     }
                     Files.createDirectories(out);
                     Path chart = out.resolve("adversarial-success.png");
                     AdversarialExamples.chart(chart, curve, sample.size(), names);
                     Path grid = out.resolve("adversarial-examples.png");
+                    Files.deleteIfExists(grid); // a figure left from an earlier run must not pass for this one's
                     Experiment.Table table = AdversarialExamples.examples(c.model(), ops, sample, curve, names, examples,
-                            targetClass < 0 ? 0 : Math.max(1, examples / 2), grid);
+                            targetClass < 0 || examples == 0 ? 0 : Math.max(1, examples / 2), grid);
                     o.println("examples (" + String.join(", ", table.headers()) + "):");
                     for (List<String> row : table.rows()) {
                         o.println("  " + String.join("  ", row));
                     }
-                    o.println("figures: " + chart + ", " + grid);
+                    o.println("figures: " + chart + (Files.exists(grid) ? ", " + grid : " (no example qualified for a picture)"));
                 }
             }
         }

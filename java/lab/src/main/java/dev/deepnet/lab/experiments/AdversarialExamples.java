@@ -11,6 +11,7 @@ import dev.deepnet.ops.Ops;
 import dev.deepnet.tensor.Tensor;
 import dev.deepnet.train.Metrics;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -207,8 +208,11 @@ public final class AdversarialExamples implements Experiment {
                 chart(chart, c, sample.size(), names);
                 figures.add(chart);
                 Path grid = dir.resolve("adversarial-examples.png");
+                Files.deleteIfExists(grid); // a figure left from an earlier run must not pass for this one's
                 Table examples = examples(t.model(), ops, sample, c, names, EXAMPLES, TARGETED_EXAMPLES, grid);
-                figures.add(grid);
+                if (Files.exists(grid)) {
+                    figures.add(grid);
+                }
                 int claimAt = indexOf(CLAIM_BUDGET);
                 boolean held = sample.size() == SAMPLE && c.iterative()[claimAt] >= CLAIM_RATE;
                 String measured = String.format(Locale.ROOT, "On %d test images the net (%.1f%% test accuracy) labels correctly, the share"
@@ -229,7 +233,8 @@ public final class AdversarialExamples implements Experiment {
      * The figure and table of examples (written to {@code png}): the first {@code untargeted}
      * confidently labelled images of distinct classes, each at the smallest budget that flips it;
      * then {@code targetedCount} attacked towards the curve's target class (when it has one).
-     * Images are drawn as grey 28x28 or, for other square single-channel sizes, at their size.
+     * Images are drawn as grey 28x28 or, for other square single-channel sizes, at their size. The
+     * figure is written only when at least one image qualifies.
      */
     public static Table examples(Model model, Ops ops, Dataset sample, Curve c, List<String> names, int untargeted, int targetedCount, Path png)
             throws IOException {
@@ -240,7 +245,8 @@ public final class AdversarialExamples implements Experiment {
                 .note("Perturbation: red brighter, blue darker, full colour at the budget; each image at the smallest budget that fools the net")
                 .columns("original", "perturbation (amplified)", "adversarial");
         Table.Builder table = Table.builder("Examples (images the net gave at least " + Math.round(100 * CONFIDENT) + "%): each at the"
-                + " smallest budget that flipped it (iterative attack)" + (c.target() >= 0 ? ", then made a " + className(names, c.target()) : ""),
+                + " smallest budget that flipped it (iterative attack)"
+                + (c.target() >= 0 ? ", then made a " + className(names, c.target()) : ""),
                 "image", "true", "original label", "attack", "new label", "L-inf", "L2", "pixels changed (of " + size + ")");
         Set<Integer> used = new HashSet<>(); // one example per class
         int shown = 0;
@@ -280,7 +286,9 @@ public final class AdversarialExamples implements Experiment {
                         o, eps, "targeted " + className(names, c.target()) + ", eps " + fmt(eps));
             }
         }
-        grid.write(png);
+        if (shown + made > 0) {
+            grid.write(png); // no figure when no image qualifies (none asked for, or none the net was sure of)
+        }
         return table.build();
     }
 
@@ -290,12 +298,12 @@ public final class AdversarialExamples implements Experiment {
         for (int j = 0; j < delta.length; j++) {
             delta[j] = adversarial[j] - original[j];
         }
-        grid.row(id,
-                ImageGrid.grey(original, side, side, String.format(Locale.ROOT, "%s %.2f", className(names, o.originalLabel()), o.originalConfidence())),
-                ImageGrid.values(delta, side, side, ImageGrid.diverging(eps), String.format(Locale.ROOT, "%s\nL-inf %.3f, L2 %.2f, %d px", attack,
-                        o.linf(), o.l2(), o.pixelsChanged())),
-                ImageGrid.grey(adversarial, side, side, String.format(Locale.ROOT, "%s %.2f%s", className(names, o.newLabel()), o.newConfidence(),
-                        o.success() ? "" : " (not flipped)")));
+        String before = String.format(Locale.ROOT, "%s %.2f", className(names, o.originalLabel()), o.originalConfidence());
+        String change = String.format(Locale.ROOT, "%s\nL-inf %.3f, L2 %.2f, %d px", attack, o.linf(), o.l2(), o.pixelsChanged());
+        String after = String.format(Locale.ROOT, "%s %.2f%s", className(names, o.newLabel()), o.newConfidence(),
+                o.success() ? "" : " (not flipped)");
+        grid.row(id, ImageGrid.grey(original, side, side, before), ImageGrid.values(delta, side, side, ImageGrid.diverging(eps), change),
+                ImageGrid.grey(adversarial, side, side, after));
         table.row(id, className(names, o.trueLabel()), String.format(Locale.ROOT, "%s %.3f", className(names, o.originalLabel()),
                 o.originalConfidence()), attack, String.format(Locale.ROOT, "%s %.3f", className(names, o.newLabel()), o.newConfidence()),
                 String.format(Locale.ROOT, "%.3f", o.linf()), String.format(Locale.ROOT, "%.2f", o.l2()), o.pixelsChanged());

@@ -151,7 +151,8 @@ public final class FoolingImages implements Experiment {
                     + " L2 distance), and for scale the median distance of a real image of the class to its nearest neighbour",
                     "class", "start", "confidence", "steps", "net's label", "nearest real image", "L2 to it", "real to real (median L2)");
             ImageGrid.Builder grid = ImageGrid.builder("Fooling images: the net is at least " + Math.round(100 * CONFIDENCE) + "% sure of each")
-                    .note("Top row: a real test image of each class. Then gradient ascent on the class's log-probability, from noise and from black.")
+                    .note("Top row: a real test image of each class. Then gradient ascent on the class's log-probability,"
+                            + " from noise and from black.")
                     .columns(names.toArray(new String[0]));
             List<ImageGrid.Cell> realRow = new ArrayList<>();
             for (int c = 0; c < classes; c++) {
@@ -176,7 +177,8 @@ public final class FoolingImages implements Experiment {
                     row.add(ImageGrid.grey(Arrays.copyOfRange(g.images(), c * size, (c + 1) * size), 28, 28,
                             String.format(Locale.ROOT, "%.3f\n%d steps", f.confidence(), f.steps())));
                     table.row(names.get(c), g.start(), String.format(Locale.ROOT, "%.4f", f.confidence()), f.steps(), names.get(f.label()),
-                            names.get(m.label()), String.format(Locale.ROOT, "%.2f", m.distance()), String.format(Locale.ROOT, "%.2f", typical[c]));
+                            names.get(m.label()), String.format(Locale.ROOT, "%.2f", m.distance()),
+                            String.format(Locale.ROOT, "%.2f", typical[c]));
                 }
                 grid.row("from " + g.start(), row);
             }
