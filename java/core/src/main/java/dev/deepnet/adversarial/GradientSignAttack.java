@@ -204,9 +204,10 @@ public final class GradientSignAttack {
             checkRange(images, size);
             List<Outcome> outcomes = new ArrayList<>(n);
             int rows = Math.min(batchSize, n);
-            float[] original = new float[rows * size];
-            float[] x = new float[rows * size];
-            float[] grad = new float[rows * size];
+            int floats = Math.multiplyExact(rows, size); // one batch of pixels on the heap: fails clearly if it cannot fit an array
+            float[] original = new float[floats];
+            float[] x = new float[floats];
+            float[] grad = new float[floats];
             double[] probsBefore = new double[rows * classes];
             double[] probs = new double[rows * classes];
             int[] lossClass = new int[rows];
