@@ -45,13 +45,14 @@ public final class Dropout extends Layer {
     Step step(StepContext ctx, List<Shape> inputs) {
         Shape s = outputShape(inputs);
         Ops ops = ctx.ops();
-        Tensor mask = ctx.training() ? ctx.allocate(s) : null; // same shape as the input: 0 or 1 / (1 - p)
+        boolean drops = ctx.dropout() && p > 0; // an input-gradient plan differentiates the inference net: identity
+        Tensor mask = drops ? ctx.allocate(s) : null; // same shape as the input: 0 or 1 / (1 - p)
         SplittableRandom random = ctx.random();
         float keep = (float) (1.0 / (1.0 - p));
         return new Step() {
             @Override
             public void forward(Tensor[] x, Tensor y, boolean training) {
-                if (!training || p == 0) {
+                if (!training || !drops) {
                     y.copyFrom(x[0]);
                     return;
                 }
@@ -67,7 +68,7 @@ public final class Dropout extends Layer {
                 if (dx[0] == null) {
                     return;
                 }
-                if (p == 0) {
+                if (!drops) {
                     dx[0].copyFrom(dy);
                 } else {
                     ops.multiply(dy, mask, dx[0]);

@@ -199,17 +199,28 @@ public final class Model implements AutoCloseable {
 
     /** A plan that trains: forward, backward, parameter gradients; {@code seed} drives dropout masks. */
     public Plan compileForTraining(Ops ops, int batch, long seed) {
-        return new Plan(this, ops, batch, true, seed, false);
+        return new Plan(this, ops, batch, Plan.Mode.TRAINING, seed, false);
     }
 
     /** A plan that trains and also computes the gradient with respect to the input (adversarial examples). */
     public Plan compileForTraining(Ops ops, int batch, long seed, boolean inputGradient) {
-        return new Plan(this, ops, batch, true, seed, inputGradient);
+        return new Plan(this, ops, batch, Plan.Mode.TRAINING, seed, inputGradient);
+    }
+
+    /**
+     * A plan that computes dLoss/dInput and nothing else, for adversarial examples and saliency:
+     * the net runs as at inference (dropout off), forward records what backward needs, and no
+     * parameter gradient is computed or allocated — frozen or not, the parameters are only read.
+     * Write dLoss/dOutput into {@link Plan#outputGradient()}, {@link Plan#backward()}, read
+     * {@link Plan#inputGradient()}.
+     */
+    public Plan compileForInputGradient(Ops ops, int batch) {
+        return new Plan(this, ops, batch, Plan.Mode.INPUT_GRADIENT, 0, true);
     }
 
     /** A plan that only runs forward (no gradients, no workspaces, dropout off). */
     public Plan compileForInference(Ops ops, int batch) {
-        return new Plan(this, ops, batch, false, 0, false);
+        return new Plan(this, ops, batch, Plan.Mode.INFERENCE, 0, false);
     }
 
     /** Layers, output shapes, parameter counts and FLOPs, one line each, for one sample. */

@@ -29,10 +29,25 @@ import java.util.SplittableRandom;
  */
 public final class Plan implements AutoCloseable {
 
+    /** What a plan is compiled for. */
+    enum Mode {
+        /** Forward only: no gradients, no workspaces, dropout off. */
+        INFERENCE,
+        /** Forward with dropout masks, backward to every trainable parameter (and the input when asked). */
+        TRAINING,
+        /**
+         * The net as at inference (dropout off), but forward records what backward needs, and
+         * backward computes dLoss/dInput alone: no parameter gradient, whatever the parameters'
+         * frozen flags say. What attacks and saliency maps need; the model is only read.
+         */
+        INPUT_GRADIENT
+    }
+
     private final Model model;
     private final Ops ops;
     private final int batch;
-    private final boolean training;
+    private final Mode mode;
+    private final boolean training; // backward runs: TRAINING or INPUT_GRADIENT
     private final Arena arena = Arena.ofShared();
     private final List<Node> nodes;
     private final boolean[] live; // on a path to the output
@@ -47,14 +62,16 @@ public final class Plan implements AutoCloseable {
     private final Map<Parameter, Tensor> parameterGradients = new LinkedHashMap<>();
     private long backwardExecutions;
 
-    Plan(Model model, Ops ops, int batch, boolean training, long seed, boolean inputGradient) {
+    Plan(Model model, Ops ops, int batch, Mode mode, long seed, boolean inputGradient) {
         if (batch < 1) {
             throw new IllegalArgumentException("batch size must be >= 1, got " + batch);
         }
         this.model = model;
         this.ops = ops;
         this.batch = batch;
-        this.training = training;
+        this.mode = mode;
+        this.training = mode != Mode.INFERENCE;
+        boolean withParameterGradients = mode == Mode.TRAINING;
         this.nodes = model.nodes();
         int n = nodes.size();
         Shape[] shapes = model.shapes(batch);
@@ -71,7 +88,8 @@ public final class Plan implements AutoCloseable {
             markLive(model.output());
             for (Node node : nodes) {
                 int i = node.index();
-                boolean trainable = !node.isInput() && node.layer().parameters().stream().anyMatch(p -> !p.isFrozen());
+                boolean trainable = withParameterGradients && !node.isInput()
+                        && node.layer().parameters().stream().anyMatch(p -> !p.isFrozen());
                 needsGradient[i] = training && live[i] && (trainable || (node.isInput() && inputGradient)
                         || node.inputs().stream().anyMatch(in -> needsGradient[in.index()]));
                 outputs[i] = Tensor.allocate(arena, shapes[i]);
@@ -79,7 +97,7 @@ public final class Plan implements AutoCloseable {
                     gradients[i] = Tensor.allocate(arena, shapes[i]);
                 }
             }
-            if (training) {
+            if (withParameterGradients) {
                 for (Parameter p : model.parameters()) {
                     if (!p.isFrozen()) {
                         parameterGradients.put(p, Tensor.allocate(arena, p.shape()));
@@ -96,7 +114,7 @@ public final class Plan implements AutoCloseable {
                     continue;
                 }
                 inputs[i] = node.inputs().stream().map(in -> outputs[in.index()]).toArray(Tensor[]::new);
-                steps[i] = node.layer().step(new StepContext(ops, arena, gradientView, training, own),
+                steps[i] = node.layer().step(new StepContext(ops, arena, gradientView, training, mode == Mode.TRAINING, own),
                         Model.inputShapes(node, shapes));
             }
         } catch (RuntimeException | Error e) {
@@ -187,8 +205,14 @@ public final class Plan implements AutoCloseable {
         return batch;
     }
 
+    /** Whether {@link #backward} may run: a training plan or an input-gradient plan. */
     public boolean isTraining() {
         return training;
+    }
+
+    /** Whether this plan was compiled by {@link Model#compileForInputGradient}: dLoss/dInput only, dropout off. */
+    public boolean isInputGradientOnly() {
+        return mode == Mode.INPUT_GRADIENT;
     }
 
     public Model model() {
@@ -199,9 +223,13 @@ public final class Plan implements AutoCloseable {
         return ops;
     }
 
-    /** Runs every node that leads to the output; {@code training} turns dropout masks and workspaces on. */
+    /**
+     * Runs every node that leads to the output; {@code training} turns dropout masks and workspaces
+     * on. An input-gradient plan always records workspaces (its backward needs them) and never
+     * drops out, whatever {@code training} says.
+     */
     public void forward(boolean training) {
-        boolean train = training && this.training;
+        boolean train = mode == Mode.INPUT_GRADIENT || (training && this.training);
         for (Node node : nodes) {
             int i = node.index();
             if (steps[i] != null) {
@@ -212,7 +240,8 @@ public final class Plan implements AutoCloseable {
 
     /**
      * Back-propagates {@link #outputGradient()} (set by the loss after a training forward pass):
-     * every needed node gradient and every trainable parameter's gradient, each computed once.
+     * every needed node gradient and every trainable parameter's gradient, each computed once (an
+     * input-gradient plan: the node gradients on the way to the input, and no parameter's).
      */
     public void backward() {
         if (!training) {

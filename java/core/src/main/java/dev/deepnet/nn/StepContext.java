@@ -14,13 +14,15 @@ final class StepContext {
     private final Arena arena;
     private final Map<Parameter, Tensor> gradients;
     private final boolean training;
+    private final boolean dropout;
     private final SplittableRandom random;
 
-    StepContext(Ops ops, Arena arena, Map<Parameter, Tensor> gradients, boolean training, SplittableRandom random) {
+    StepContext(Ops ops, Arena arena, Map<Parameter, Tensor> gradients, boolean training, boolean dropout, SplittableRandom random) {
         this.ops = ops;
         this.arena = arena;
         this.gradients = gradients;
         this.training = training;
+        this.dropout = dropout;
         this.random = random;
     }
 
@@ -33,9 +35,17 @@ final class StepContext {
         return Tensor.allocate(arena, shape);
     }
 
-    /** Whether the plan trains (backward passes and masks are needed). */
+    /** Whether the plan runs backward (workspaces and backward scratch are needed). */
     boolean training() {
         return training;
+    }
+
+    /**
+     * Whether dropout draws masks in a training forward pass: true in training plans; false in
+     * input-gradient plans, which differentiate the net as it runs at inference.
+     */
+    boolean dropout() {
+        return dropout;
     }
 
     /** Where the gradient of {@code p} goes; null when p is frozen or the plan only infers. */

@@ -9,6 +9,6 @@ public final class Experiments {
     public static List<Experiment> all() {
         return List.of(new Shadows(), new Autoencoder(), new MaxStimulation(), new NetworkPicture(), new SigmoidMl(),
                 new SoftmaxComparison(), new FrozenAutoencoder(), new LayerwisePretraining(), new DropoutComparison(),
-                new DeepNarrow(), new Knockout(), new LinearDepth(), new Occlusion());
+                new DeepNarrow(), new Knockout(), new LinearDepth(), new AdversarialExamples(), new FoolingImages(), new Occlusion());
     }
 }
