@@ -184,7 +184,7 @@ public final class ImageGrid {
             return this;
         }
 
-        /** A row of images with a label on its left (may be empty). */
+        /** A row of images with a label on its left (may be empty, or hold several lines, '\n'). */
         public Builder row(String label, Cell... cells) {
             return row(label, Arrays.asList(cells));
         }
@@ -218,7 +218,10 @@ public final class ImageGrid {
             int[] rowHeight = new int[rows.size()];
             int labelWidth = 0;
             for (int r = 0; r < rows.size(); r++) {
-                labelWidth = Math.max(labelWidth, text.stringWidth(rowLabels.get(r)));
+                String[] labelLines = lines(rowLabels.get(r));
+                for (String s : labelLines) {
+                    labelWidth = Math.max(labelWidth, text.stringWidth(s));
+                }
                 int captionLines = 0;
                 int imageHeight = 0;
                 for (int c = 0; c < rows.get(r).size(); c++) {
@@ -231,7 +234,7 @@ public final class ImageGrid {
                     captionLines = Math.max(captionLines, lines.length);
                     imageHeight = Math.max(imageHeight, cell.height() * scale);
                 }
-                rowHeight[r] = imageHeight + captionLines * line + pad;
+                rowHeight[r] = Math.max(imageHeight + captionLines * line, labelLines.length * line) + pad;
             }
             int left = pad + (labelWidth > 0 ? labelWidth + pad : 0);
             int top = pad + 22 + notes.size() * line + (columns.isEmpty() ? 0 : line + 4);
@@ -264,7 +267,11 @@ public final class ImageGrid {
             y = top;
             for (int r = 0; r < rows.size(); r++) {
                 g.setColor(Color.BLACK);
-                g.drawString(rowLabels.get(r), pad, y + text.getAscent());
+                int ly = y;
+                for (String s : lines(rowLabels.get(r))) {
+                    g.drawString(s, pad, ly + text.getAscent());
+                    ly += line;
+                }
                 x = left;
                 for (int c = 0; c < rows.get(r).size(); c++) {
                     Cell cell = rows.get(r).get(c);

@@ -62,6 +62,30 @@ class ImageGridTest {
         assertEquals(100, green);
     }
 
+    /** A label of several lines is drawn line under line, left of its row, and the row is tall enough to hold it. */
+    @Test
+    void rowLabelsMayHoldSeveralLines(@TempDir Path dir) throws Exception {
+        Path one = dir.resolve("one.png");
+        Path three = dir.resolve("three.png");
+        ImageGrid.builder("t").scale(1).row("Sandal", ImageGrid.grey(new float[] {1}, 1, 1, "")).write(one);
+        ImageGrid.builder("t").scale(1).row("Sandal\ntest #12\nthird", ImageGrid.grey(new float[] {1}, 1, 1, "")).write(three);
+        BufferedImage a = ImageIO.read(one.toFile());
+        BufferedImage b = ImageIO.read(three.toFile());
+        assertTrue(b.getHeight() > a.getHeight() + 20, a.getHeight() + " vs " + b.getHeight() + ": the row grows to hold three lines");
+        // Dark text in three bands of rows in the label column (left of the 1x1 image).
+        int bands = 0;
+        boolean inText = false;
+        for (int y = 30; y < b.getHeight(); y++) {
+            boolean dark = false;
+            for (int x = 0; x < 40; x++) {
+                dark |= (b.getRGB(x, y) & 0xff) < 128;
+            }
+            bands += dark && !inText ? 1 : 0;
+            inText = dark;
+        }
+        assertEquals(3, bands, "three lines of label");
+    }
+
     @Test
     void badImagesAreRejected() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ImageGrid.grey(new float[5], 2, 2, ""));
