@@ -10,7 +10,7 @@ import java.lang.foreign.MemorySegment;
 /**
  * A trained {@link Model} as an {@link ImageClassifier}: its raw scores through a softmax (unless
  * its last layer already is one). Batches run through inference plans compiled for powers of two
- * up to {@code maxBatch}, a batch padded up to the next one: the searches ask for batches of every
+ * up to {@code maxBatch} (rounded up to one), a batch padded up to the next: the searches ask for batches of every
  * size, and a plan per size would recompile all the time, while powers of two waste less than half
  * a batch and keep at most log2(maxBatch) + 1 plans.
  *
