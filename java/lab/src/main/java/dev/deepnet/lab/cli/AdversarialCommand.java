@@ -1,7 +1,7 @@
 package dev.deepnet.lab.cli;
 
 import dev.deepnet.data.Dataset;
-import dev.deepnet.data.IdxFile;
+import dev.deepnet.data.FashionMnist;
 import dev.deepnet.lab.experiments.AdversarialExamples;
 import dev.deepnet.lab.experiments.Experiment;
 import dev.deepnet.ops.Backend;
@@ -130,11 +130,9 @@ public final class AdversarialCommand implements Callable<Integer> {
     }
 
     static Dataset fashionMnistTest(CommandLine cli) throws IOException {
-        Path dir = TrainCommand.FASHION_MNIST;
-        if (!Files.isRegularFile(dir.resolve("t10k-images-idx3-ubyte.gz"))) {
-            throw new CommandLine.ParameterException(cli, "Fashion-MNIST is not installed in " + dir
-                    + "; install it with: apt-get install -y dataset-fashion-mnist");
+        if (!FashionMnist.installed()) {
+            throw new CommandLine.ParameterException(cli, FashionMnist.notInstalledMessage());
         }
-        return IdxFile.loadImages(dir.resolve("t10k-images-idx3-ubyte.gz"), dir.resolve("t10k-labels-idx1-ubyte.gz"), 10);
+        return FashionMnist.test();
     }
 }

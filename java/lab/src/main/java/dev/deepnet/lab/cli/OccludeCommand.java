@@ -1,7 +1,7 @@
 package dev.deepnet.lab.cli;
 
 import dev.deepnet.data.Dataset;
-import dev.deepnet.data.IdxFile;
+import dev.deepnet.data.FashionMnist;
 import dev.deepnet.data.ImageFolder;
 import dev.deepnet.io.ModelFile;
 import dev.deepnet.lab.report.OcclusionFigures;
@@ -213,12 +213,10 @@ public final class OccludeCommand implements Callable<Integer> {
 
     private Loaded load(Shape sample) throws IOException {
         if (data.equals("fashion-mnist")) {
-            Path dir = TrainCommand.FASHION_MNIST;
-            if (!Files.isRegularFile(dir.resolve("t10k-images-idx3-ubyte.gz"))) {
-                throw bad("Fashion-MNIST is not installed in " + dir + "; install it with: apt-get install -y dataset-fashion-mnist");
+            if (!FashionMnist.installed()) {
+                throw bad(FashionMnist.notInstalledMessage());
             }
-            Dataset test = IdxFile.loadImages(dir.resolve("t10k-images-idx3-ubyte.gz"), dir.resolve("t10k-labels-idx1-ubyte.gz"), 10);
-            return new Loaded(test, TrainCommand.FASHION_CLASSES, 0.5f);
+            return new Loaded(FashionMnist.test(), FashionMnist.CLASSES, 0.5f);
         }
         Path dir = Path.of(data);
         if (!Files.isDirectory(dir)) {

@@ -1,7 +1,7 @@
 package dev.deepnet.lab.cli;
 
 import dev.deepnet.data.Dataset;
-import dev.deepnet.data.IdxFile;
+import dev.deepnet.data.FashionMnist;
 import dev.deepnet.data.ImageFolder;
 import dev.deepnet.io.ModelFile;
 import dev.deepnet.lab.report.Charts;
@@ -39,10 +39,6 @@ import picocli.CommandLine.Option;
         description = "Train a convnet on Fashion-MNIST or an image folder, with checkpoints and charts.")
 public final class TrainCommand implements Callable<Integer> {
 
-    /** Where Debian's dataset-fashion-mnist package puts the files. */
-    static final Path FASHION_MNIST = Path.of("/usr/share/datasets/fashion-mnist");
-    static final List<String> FASHION_CLASSES = List.of("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-            "Sneaker", "Bag", "Ankle boot");
 
     @Option(names = "--model", description = "lenet (28x28 grey) or alexnet (227x227 RGB) (default: ${DEFAULT-VALUE})",
             defaultValue = "lenet")
@@ -133,19 +129,16 @@ public final class TrainCommand implements Callable<Integer> {
 
     private Loaded load() throws IOException {
         if (data.equals("fashion-mnist")) {
-            Path dir = FASHION_MNIST;
-            if (!Files.isRegularFile(dir.resolve("train-images-idx3-ubyte.gz"))) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "Fashion-MNIST is not installed in " + dir
-                        + "; install it with: apt-get install -y dataset-fashion-mnist");
+            if (!FashionMnist.installed()) {
+                throw new CommandLine.ParameterException(spec.commandLine(), FashionMnist.notInstalledMessage());
             }
-            Dataset train = IdxFile.loadImages(dir.resolve("train-images-idx3-ubyte.gz"), dir.resolve("train-labels-idx1-ubyte.gz"), 10);
+            Dataset train = FashionMnist.train();
             if (limit != null && limit < train.size()) {
                 Dataset all = train;
                 train = all.head(limit);
                 all.close();
             }
-            Dataset test = IdxFile.loadImages(dir.resolve("t10k-images-idx3-ubyte.gz"), dir.resolve("t10k-labels-idx1-ubyte.gz"), 10);
-            return new Loaded(train, test, FASHION_CLASSES);
+            return new Loaded(train, FashionMnist.test(), FashionMnist.CLASSES);
         }
         Path dir = Path.of(data);
         if (!Files.isDirectory(dir)) {

@@ -1,7 +1,7 @@
 package dev.deepnet.lab.experiments;
 
 import dev.deepnet.data.Dataset;
-import dev.deepnet.data.IdxFile;
+import dev.deepnet.data.FashionMnist;
 import dev.deepnet.io.ModelFile;
 import dev.deepnet.nn.Conv2d;
 import dev.deepnet.nn.Dense;
@@ -36,10 +36,8 @@ import java.util.Map;
  */
 public final class FashionClassifier {
 
-    /** Where Debian's dataset-fashion-mnist package puts the files. */
-    public static final Path FASHION_MNIST = Path.of("/usr/share/datasets/fashion-mnist");
-    public static final List<String> CLASSES = List.of("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-            "Sneaker", "Bag", "Ankle boot");
+    /** The classifier's class names: Fashion-MNIST's. */
+    public static final List<String> CLASSES = FashionMnist.CLASSES;
     static final int TRAINING_SAMPLES = 20_000;
     static final int EPOCHS = 2;
     static final long SEED = 1;
@@ -61,20 +59,19 @@ public final class FashionClassifier {
 
     /** The test set and the training set, or an error naming the package to install. */
     static Dataset[] load() throws IOException {
-        Path dir = FASHION_MNIST;
-        if (!Files.isRegularFile(dir.resolve("train-images-idx3-ubyte.gz"))) {
-            throw new IOException("Fashion-MNIST is not installed in " + dir + "; install it with: apt-get install -y dataset-fashion-mnist"
-                    + " (scripts/deepnet does this for lab and train)");
-        }
-        Dataset all = IdxFile.loadImages(dir.resolve("train-images-idx3-ubyte.gz"), dir.resolve("train-labels-idx1-ubyte.gz"), 10);
+        Dataset all = FashionMnist.train(); // a missing install names the package to install
         Dataset train;
         try {
             train = all.head(TRAINING_SAMPLES);
         } finally {
             all.close();
         }
-        Dataset test = IdxFile.loadImages(dir.resolve("t10k-images-idx3-ubyte.gz"), dir.resolve("t10k-labels-idx1-ubyte.gz"), 10);
-        return new Dataset[] {train, test};
+        try {
+            return new Dataset[] {train, FashionMnist.test()};
+        } catch (IOException | RuntimeException e) {
+            train.close();
+            throw e;
+        }
     }
 
     /**

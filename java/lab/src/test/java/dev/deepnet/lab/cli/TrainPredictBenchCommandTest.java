@@ -44,7 +44,7 @@ class TrainPredictBenchCommandTest {
      */
     @Test
     void leNetOnASliceOfFashionMnistThenPredict(@TempDir Path dir) throws Exception {
-        Path fashion = TrainCommand.FASHION_MNIST.resolve("t10k-images-idx3-ubyte.gz");
+        Path fashion = dev.deepnet.data.FashionMnist.DIRECTORY.resolve("t10k-images-idx3-ubyte.gz");
         assertTrue(Files.isRegularFile(fashion), "Fashion-MNIST is missing: apt-get install -y dataset-fashion-mnist"
                 + " (scripts/test installs it when it runs as root)");
         Run train = run("train", "--model", "lenet", "--data", "fashion-mnist", "--epochs", "1", "--limit", "3200", "--batch", "32",
