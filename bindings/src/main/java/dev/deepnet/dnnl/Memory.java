@@ -108,8 +108,13 @@ public final class Memory extends NativeHandle {
         if (arena != null) {
             throw new IllegalStateException("this memory owns its buffer; only a wrapped memory can be re-pointed");
         }
-        DnnlException.check(dnnl_memory_set_data_handle(handle(), newData), "dnnl_memory_set_data_handle");
-        data = newData;
+        MemorySegment h = holdHandle();
+        try {
+            DnnlException.check(dnnl_memory_set_data_handle(h, newData), "dnnl_memory_set_data_handle");
+            data = newData;
+        } finally {
+            releaseHandle();
+        }
     }
 
     /** The descriptor (a view valid while this memory is open). */
@@ -133,12 +138,20 @@ public final class Memory extends NativeHandle {
         return d.equals(MemorySegment.NULL) ? d : d.asSlice(0, size);
     }
 
-    /** Throws unless this memory, its engine and its buffer are all usable. */
-    void checkUsable() {
-        handle();
+    /**
+     * Holds this memory for a native call (until {@link #releaseBuffer}); throws unless it, its
+     * engine and its buffer are all usable.
+     */
+    void acquireBuffer() {
+        holdHandle();
         if (!data.equals(MemorySegment.NULL) && !data.scope().isAlive()) {
+            releaseHandle();
             throw new IllegalStateException("the buffer of memory " + desc + " was freed (its arena is closed)");
         }
+    }
+
+    void releaseBuffer() {
+        releaseHandle();
     }
 
     @Override

@@ -171,6 +171,11 @@ public final class MemoryDesc extends NativeHandle {
     }
 
     @Override
+    NativeHandle owner() {
+        return owner == null ? this : owner;
+    }
+
+    @Override
     void destroy(MemorySegment h) {
         if (owner == null) {
             dnnl_memory_desc_destroy(h);

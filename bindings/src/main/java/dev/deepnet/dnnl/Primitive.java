@@ -86,13 +86,35 @@ public final class Primitive extends NativeHandle {
         return Map.copyOf(expected);
     }
 
-    /** Executes on {@code stream} and waits for the result. */
+    /**
+     * Executes on {@code stream} and waits for the result. The primitive, the stream and every
+     * argument memory are held for the call: closing any of them from another thread meanwhile
+     * throws there, and frees nothing oneDNN is using.
+     */
     public void execute(Stream stream, ExecArgs args) {
-        MemorySegment h = handle();
-        MemorySegment s = stream.handle();
-        check(args);
-        DnnlException.check(dnnl_primitive_execute(h, s, args.count(), args.array()), "dnnl_primitive_execute", what);
-        DnnlException.check(dnnl_stream_wait(s), "dnnl_stream_wait");
+        MemorySegment h = holdHandle();
+        try {
+            MemorySegment s = stream.holdHandle();
+            try {
+                int held = 0;
+                try {
+                    for (; held < args.count(); held++) {
+                        args.memory(held).acquireBuffer();
+                    }
+                    check(args);
+                    DnnlException.check(dnnl_primitive_execute(h, s, args.count(), args.array()), "dnnl_primitive_execute", what);
+                    DnnlException.check(dnnl_stream_wait(s), "dnnl_stream_wait");
+                } finally {
+                    for (int i = 0; i < held; i++) {
+                        args.memory(i).releaseBuffer();
+                    }
+                }
+            } finally {
+                stream.releaseHandle();
+            }
+        } finally {
+            releaseHandle();
+        }
     }
 
     /** Executes with arguments given as a map (allocates; for setup and tests rather than hot loops). */
@@ -108,7 +130,6 @@ public final class Primitive extends NativeHandle {
         for (int i = 0; i < args.count(); i++) {
             int id = args.id(i);
             Memory m = args.memory(i);
-            m.checkUsable();
             MemoryDesc want = expected.get(id);
             if (want == null) {
                 throw new IllegalArgumentException(implementation + " takes no argument '" + Arg.name(id) + "'; it takes "
