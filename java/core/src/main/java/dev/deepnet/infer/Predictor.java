@@ -1,5 +1,6 @@
 package dev.deepnet.infer;
 
+import dev.deepnet.nativelib.Lifetime;
 import dev.deepnet.nn.Model;
 import dev.deepnet.nn.Plan;
 import dev.deepnet.ops.Backend;
@@ -30,7 +31,8 @@ public final class Predictor implements AutoCloseable {
     private final int maxBatch;
     private final ConcurrentLinkedQueue<Worker> idle = new ConcurrentLinkedQueue<>();
     private final List<Worker> all = new ArrayList<>(); // guarded by itself
-    private volatile boolean closed;
+    /** Held by every call: {@link #close} waits for the calls running and refuses new ones. */
+    private final Lifetime lifetime = new Lifetime();
 
     /** One thread's means to run the model. */
     private final class Worker implements AutoCloseable {
@@ -155,26 +157,27 @@ public final class Predictor implements AutoCloseable {
         return result;
     }
 
+    /** A worker for one call; the predictor stays held until {@link #release}. */
     private Worker borrow() {
-        if (closed) {
-            throw new IllegalStateException("this Predictor is closed");
-        }
-        Worker w = idle.poll();
-        if (w == null) {
-            w = new Worker();
-            synchronized (all) {
-                if (closed) {
-                    w.close();
-                    throw new IllegalStateException("this Predictor is closed");
+        lifetime.acquire("this Predictor");
+        try {
+            Worker w = idle.poll();
+            if (w == null) {
+                w = new Worker();
+                synchronized (all) {
+                    all.add(w);
                 }
-                all.add(w);
             }
+            return w;
+        } catch (RuntimeException | Error e) {
+            lifetime.release();
+            throw e;
         }
-        return w;
     }
 
     private void release(Worker w) {
         idle.add(w);
+        lifetime.release();
     }
 
     /** Number of workers created so far (at most the largest number of concurrent calls). */
@@ -184,10 +187,15 @@ public final class Predictor implements AutoCloseable {
         }
     }
 
-    /** Frees every worker; calls running now must have finished. The model stays open. */
+    /**
+     * Frees every worker once the calls running now have returned (new calls are refused from
+     * now on: {@link IllegalStateException}); later calls do nothing. The model stays open.
+     */
     @Override
     public void close() {
-        closed = true;
+        if (!lifetime.endWhenUnused()) {
+            return;
+        }
         synchronized (all) {
             all.forEach(Worker::close);
             all.clear();

@@ -1,5 +1,6 @@
 package dev.deepnet.nn;
 
+import dev.deepnet.nativelib.Lifetime;
 import dev.deepnet.ops.Ops;
 import dev.deepnet.tensor.Shape;
 import java.util.ArrayList;
@@ -24,6 +25,8 @@ import java.util.SplittableRandom;
  * }</pre>
  */
 public final class Model implements AutoCloseable {
+
+    private final Lifetime lifetime = new Lifetime();
 
     private final Shape sampleShape; // one input sample, without the batch dimension
     private final List<Node> nodes; // topological order; nodes.get(0) is the input
@@ -259,11 +262,30 @@ public final class Model implements AutoCloseable {
         return sb.append(')').toString();
     }
 
-    /** Frees every layer's parameters. */
+    /**
+     * Held by every plan pass over this model (forward, backward): while one runs, {@link #close}
+     * fails instead of freeing parameters that oneDNN is reading.
+     */
+    public Lifetime lifetime() {
+        return lifetime;
+    }
+
+    /**
+     * Frees every layer's parameters; later calls do nothing. Throws {@link IllegalStateException},
+     * freeing nothing, while a plan on another thread runs a pass over this model.
+     */
     @Override
     public void close() {
+        if (!lifetime.end(this)) {
+            return;
+        }
         for (Layer l : layers()) {
             l.close();
         }
+    }
+
+    @Override
+    public String toString() {
+        return "Model[" + (nodes.size() - 1) + " layers, " + parameterCount() + " parameters" + (lifetime.isAlive() ? "" : ", closed") + "]";
     }
 }

@@ -2,8 +2,9 @@ package dev.deepnet.nn;
 
 import dev.deepnet.ops.Ops;
 import dev.deepnet.tensor.Shape;
+import dev.deepnet.nativelib.Lifetime;
 import dev.deepnet.tensor.Tensor;
-import java.lang.foreign.Arena;
+import dev.deepnet.tensor.TensorArena;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -25,7 +26,9 @@ import java.util.SplittableRandom;
  *
  * <p>Use: fill {@link #input()}, {@link #forward}; for training, write the loss gradient into
  * {@link #outputGradient()}, {@link #backward}, read {@link #gradient(Parameter)}. One thread at a
- * time; close it to free its memory (not the model's parameters).
+ * time; close it to free its memory (not the model's parameters). While forward or backward runs,
+ * the plan and its model are held: closing either from another thread throws
+ * {@link IllegalStateException} and frees nothing.
  */
 public final class Plan implements AutoCloseable {
 
@@ -48,7 +51,9 @@ public final class Plan implements AutoCloseable {
     private final int batch;
     private final Mode mode;
     private final boolean training; // backward runs: TRAINING or INPUT_GRADIENT
-    private final Arena arena = Arena.ofShared();
+    private final TensorArena arena = new TensorArena();
+    /** Held by forward and backward while they run: closing the plan meanwhile fails and frees nothing. */
+    private final Lifetime lifetime = new Lifetime();
     private final List<Node> nodes;
     private final boolean[] live; // on a path to the output
     private final boolean[] needsGradient; // the gradient with respect to this node's output is needed
@@ -61,6 +66,8 @@ public final class Plan implements AutoCloseable {
     private final Step[] steps;
     private final Map<Parameter, Tensor> parameterGradients = new LinkedHashMap<>();
     private long backwardExecutions;
+    /** Whether the last forward pass recorded what backward reads (pooling workspaces, dropout masks, activations). */
+    private boolean recordedForBackward;
 
     Plan(Model model, Ops ops, int batch, Mode mode, long seed, boolean inputGradient) {
         if (batch < 1) {
@@ -92,15 +99,15 @@ public final class Plan implements AutoCloseable {
                         && node.layer().parameters().stream().anyMatch(p -> !p.isFrozen());
                 needsGradient[i] = training && live[i] && (trainable || (node.isInput() && inputGradient)
                         || node.inputs().stream().anyMatch(in -> needsGradient[in.index()]));
-                outputs[i] = Tensor.allocate(arena, shapes[i]);
+                outputs[i] = arena.allocate(shapes[i]);
                 if (needsGradient[i] || (training && node == model.output())) {
-                    gradients[i] = Tensor.allocate(arena, shapes[i]);
+                    gradients[i] = arena.allocate(shapes[i]);
                 }
             }
             if (withParameterGradients) {
                 for (Parameter p : model.parameters()) {
                     if (!p.isFrozen()) {
-                        parameterGradients.put(p, Tensor.allocate(arena, p.shape()));
+                        parameterGradients.put(p, arena.allocate(p.shape()));
                     }
                 }
             }
@@ -158,7 +165,7 @@ public final class Plan implements AutoCloseable {
                     inputGradients[i][j] = gradients[in];
                 } else {
                     if (scratch[in] == null) {
-                        scratch[in] = Tensor.allocate(arena, shapes[in]);
+                        scratch[in] = arena.allocate(shapes[in]);
                     }
                     inputGradients[i][j] = scratch[in];
                 }
@@ -230,11 +237,18 @@ public final class Plan implements AutoCloseable {
      */
     public void forward(boolean training) {
         boolean train = mode == Mode.INPUT_GRADIENT || (training && this.training);
-        for (Node node : nodes) {
-            int i = node.index();
-            if (steps[i] != null) {
-                steps[i].forward(inputs[i], outputs[i], train);
+        enter();
+        try {
+            recordedForBackward = false;
+            for (Node node : nodes) {
+                int i = node.index();
+                if (steps[i] != null) {
+                    steps[i].forward(inputs[i], outputs[i], train);
+                }
             }
+            recordedForBackward = train;
+        } finally {
+            exit();
         }
     }
 
@@ -242,26 +256,54 @@ public final class Plan implements AutoCloseable {
      * Back-propagates {@link #outputGradient()} (set by the loss after a training forward pass):
      * every needed node gradient and every trainable parameter's gradient, each computed once (an
      * input-gradient plan: the node gradients on the way to the input, and no parameter's).
+     * Refused unless the last forward pass was a training one ({@code forward(true)}), which
+     * recorded the pooling workspaces and dropout masks this pass reads.
      */
     public void backward() {
         if (!training) {
             throw new IllegalStateException("this plan was compiled for inference; compile it for training to back-propagate");
         }
-        for (int i = nodes.size() - 1; i >= 1; i--) {
-            if (steps[i] == null || !needsGradient[i]) {
-                continue;
-            }
-            steps[i].backward(inputs[i], outputs[i], gradients[i], inputGradients[i]);
-            backwardExecutions++;
-            Node node = nodes.get(i);
-            for (int j = 0; j < direct[i].length; j++) {
-                if (inputGradients[i][j] != null && !direct[i][j]) {
-                    int in = node.inputs().get(j).index();
-                    ops.accumulate(scratch[in], gradients[in]);
-                    backwardExecutions++;
+        if (!recordedForBackward) {
+            throw new IllegalStateException("backward needs a completed forward(true) first: the last forward pass "
+                    + "was an inference pass (forward(false)), failed, or never ran, so the pooling workspaces and dropout masks "
+                    + "backward reads were not recorded");
+        }
+        enter();
+        try {
+            for (int i = nodes.size() - 1; i >= 1; i--) {
+                if (steps[i] == null || !needsGradient[i]) {
+                    continue;
+                }
+                steps[i].backward(inputs[i], outputs[i], gradients[i], inputGradients[i]);
+                backwardExecutions++;
+                Node node = nodes.get(i);
+                for (int j = 0; j < direct[i].length; j++) {
+                    if (inputGradients[i][j] != null && !direct[i][j]) {
+                        int in = node.inputs().get(j).index();
+                        ops.accumulate(scratch[in], gradients[in]);
+                        backwardExecutions++;
+                    }
                 }
             }
+        } finally {
+            exit();
         }
+    }
+
+    /** Holds the plan and its model for a pass. */
+    private void enter() {
+        lifetime.acquire(this);
+        try {
+            model.lifetime().acquire(model);
+        } catch (RuntimeException e) {
+            lifetime.release();
+            throw e;
+        }
+    }
+
+    private void exit() {
+        model.lifetime().release();
+        lifetime.release();
     }
 
     /** Backward step executions plus gradient accumulations since the plan was built. */
@@ -269,15 +311,25 @@ public final class Plan implements AutoCloseable {
         return backwardExecutions;
     }
 
+    /**
+     * Frees the plan's buffers and primitives (not the model's parameters); later calls do
+     * nothing. Throws {@link IllegalStateException}, freeing nothing, while a pass runs.
+     */
     @Override
     public void close() {
+        if (!lifetime.end(this)) {
+            return;
+        }
         for (Step s : steps) {
             if (s != null) {
                 s.close();
             }
         }
-        if (arena.scope().isAlive()) {
-            arena.close();
-        }
+        arena.close();
+    }
+
+    @Override
+    public String toString() {
+        return "Plan[" + mode.name().toLowerCase(java.util.Locale.ROOT) + ", batch " + batch + (lifetime.isAlive() ? "" : ", closed") + "]";
     }
 }

@@ -3,7 +3,7 @@ package dev.deepnet.nn;
 import dev.deepnet.ops.Ops;
 import dev.deepnet.tensor.Shape;
 import dev.deepnet.tensor.Tensor;
-import java.lang.foreign.Arena;
+import dev.deepnet.tensor.TensorArena;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -11,13 +11,13 @@ import java.util.SplittableRandom;
 final class StepContext {
 
     private final Ops ops;
-    private final Arena arena;
+    private final TensorArena arena;
     private final Map<Parameter, Tensor> gradients;
     private final boolean training;
     private final boolean dropout;
     private final SplittableRandom random;
 
-    StepContext(Ops ops, Arena arena, Map<Parameter, Tensor> gradients, boolean training, boolean dropout, SplittableRandom random) {
+    StepContext(Ops ops, TensorArena arena, Map<Parameter, Tensor> gradients, boolean training, boolean dropout, SplittableRandom random) {
         this.ops = ops;
         this.arena = arena;
         this.gradients = gradients;
@@ -32,7 +32,7 @@ final class StepContext {
 
     /** A zeroed buffer freed with the plan. */
     Tensor allocate(Shape shape) {
-        return Tensor.allocate(arena, shape);
+        return arena.allocate(shape);
     }
 
     /** Whether the plan runs backward (workspaces and backward scratch are needed). */

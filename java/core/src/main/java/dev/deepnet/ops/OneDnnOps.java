@@ -299,7 +299,7 @@ public final class OneDnnOps extends Ops {
         }
 
         @Override
-        public void close() {
+        protected void free() {
             if (memory != null) {
                 memory.close();
             }
@@ -537,7 +537,7 @@ public final class OneDnnOps extends Ops {
     }
 
     @Override
-    public void close() {
+    protected void free() {
         for (OneDnnKernel k : kernels.values()) {
             k.close();
         }

@@ -1,5 +1,6 @@
 package dev.deepnet.ops;
 
+import dev.deepnet.nativelib.Lifetime;
 import dev.deepnet.tensor.Shape;
 import dev.deepnet.tensor.Tensor;
 import java.util.Arrays;
@@ -28,6 +29,7 @@ public abstract class Ops implements AutoCloseable {
         final Object spec;
         final Shape input;
         final Ops owner;
+        final Lifetime lifetime = new Lifetime(); // held by the ops that read or write it
 
         protected Workspace(Ops owner, Object spec, Shape input) {
             this.owner = owner;
@@ -35,9 +37,25 @@ public abstract class Ops implements AutoCloseable {
             this.input = input;
         }
 
+        /** Frees the backend's memory; called once, when no op uses it. */
+        protected abstract void free();
+
+        /** Frees the workspace; throws {@link IllegalStateException}, freeing nothing, while an op on another thread uses it. */
         @Override
-        public abstract void close();
+        public final void close() {
+            if (lifetime.end(this)) {
+                free();
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "workspace for " + spec + " on " + input;
+        }
     }
+
+    /** The most dimensions a tensor argument may have: oneDNN's DNNL_MAX_NDIMS, on every backend alike. */
+    public static final int MAX_RANK = 12;
 
     /** "onednn" or "reference". */
     public abstract String name();
@@ -57,6 +75,10 @@ public abstract class Ops implements AutoCloseable {
         separate(op, "y", y, x, w, b);
         enter(op);
         try {
+            hold(x);
+            hold(w);
+            hold(b);
+            hold(y);
             doLinearForward(x, w, b, y);
         } finally {
             exit();
@@ -73,6 +95,9 @@ public abstract class Ops implements AutoCloseable {
         separate(op, "dx", dx, dy, w);
         enter(op);
         try {
+            hold(dy);
+            hold(w);
+            hold(dx);
             doLinearBackwardData(dy, w, dx);
         } finally {
             exit();
@@ -93,6 +118,10 @@ public abstract class Ops implements AutoCloseable {
         separate(op, "db", db, x, dy);
         enter(op);
         try {
+            hold(x);
+            hold(dy);
+            hold(dw);
+            hold(db);
             doLinearBackwardWeights(x, dy, dw, db);
         } finally {
             exit();
@@ -109,6 +138,9 @@ public abstract class Ops implements AutoCloseable {
         separate(op, "c", c, a, b);
         enter(op);
         try {
+            hold(a);
+            hold(b);
+            hold(c);
             doMatmul(a, b, c);
         } finally {
             exit();
@@ -129,6 +161,10 @@ public abstract class Ops implements AutoCloseable {
         separate(op, "y", y, x, w, b);
         enter(op);
         try {
+            hold(x);
+            hold(w);
+            hold(b);
+            hold(y);
             doConv2dForward(spec, x, w, b, y);
         } finally {
             exit();
@@ -144,6 +180,9 @@ public abstract class Ops implements AutoCloseable {
         separate(op, "dx", dx, dy, w);
         enter(op);
         try {
+            hold(dy);
+            hold(w);
+            hold(dx);
             doConv2dBackwardData(spec, dy, w, dx);
         } finally {
             exit();
@@ -163,6 +202,10 @@ public abstract class Ops implements AutoCloseable {
         separate(op, "db", db, x, dy);
         enter(op);
         try {
+            hold(x);
+            hold(dy);
+            hold(dw);
+            hold(db);
             doConv2dBackwardWeights(spec, x, dy, dw, db);
         } finally {
             exit();
@@ -203,6 +246,9 @@ public abstract class Ops implements AutoCloseable {
         separate(op, "y", y, x);
         enter(op);
         try {
+            hold(x);
+            hold(y);
+            hold(ws);
             doMaxPool2dForward(spec, x, y, ws);
         } finally {
             exit();
@@ -218,6 +264,9 @@ public abstract class Ops implements AutoCloseable {
         separate(op, "dx", dx, dy);
         enter(op);
         try {
+            hold(dy);
+            hold(ws);
+            hold(dx);
             doMaxPool2dBackward(spec, dy, ws, dx);
         } finally {
             exit();
@@ -232,6 +281,8 @@ public abstract class Ops implements AutoCloseable {
         separate(op, "y", y, x);
         enter(op);
         try {
+            hold(x);
+            hold(y);
             doAvgPool2dForward(spec, x, y);
         } finally {
             exit();
@@ -246,6 +297,8 @@ public abstract class Ops implements AutoCloseable {
         separate(op, "dx", dx, dy);
         enter(op);
         try {
+            hold(dy);
+            hold(dx);
             doAvgPool2dBackward(spec, dy, dx);
         } finally {
             exit();
@@ -269,6 +322,8 @@ public abstract class Ops implements AutoCloseable {
         inPlaceOrSeparate(op, "y", y, x);
         enter(op);
         try {
+            hold(x);
+            hold(y);
             doActivationForward(f, x, y);
         } finally {
             exit();
@@ -284,6 +339,10 @@ public abstract class Ops implements AutoCloseable {
         separate(op, "dx", dx, x, y, dy);
         enter(op);
         try {
+            hold(x);
+            hold(y);
+            hold(dy);
+            hold(dx);
             doActivationBackward(f, x, y, dy, dx);
         } finally {
             exit();
@@ -302,6 +361,8 @@ public abstract class Ops implements AutoCloseable {
         inPlaceOrSeparate(op, "y", y, x);
         enter(op);
         try {
+            hold(x);
+            hold(y);
             doSoftmaxForward(x, y, log);
         } finally {
             exit();
@@ -319,6 +380,9 @@ public abstract class Ops implements AutoCloseable {
         separate(op, "dx", dx, y, dy);
         enter(op);
         try {
+            hold(y);
+            hold(dy);
+            hold(dx);
             doSoftmaxBackward(y, dy, dx, log);
         } finally {
             exit();
@@ -350,6 +414,9 @@ public abstract class Ops implements AutoCloseable {
         separate(op, "y", y, x);
         enter(op);
         try {
+            hold(x);
+            hold(y);
+            hold(ws);
             doLrnForward(spec, x, y, ws);
         } finally {
             exit();
@@ -365,6 +432,10 @@ public abstract class Ops implements AutoCloseable {
         separate(op, "dx", dx, x, dy);
         enter(op);
         try {
+            hold(x);
+            hold(dy);
+            hold(ws);
+            hold(dx);
             doLrnBackward(spec, x, dy, ws, dx);
         } finally {
             exit();
@@ -387,6 +458,9 @@ public abstract class Ops implements AutoCloseable {
         inPlaceOrSeparate(op, "y", y, a, b);
         enter(op);
         try {
+            hold(a);
+            hold(b);
+            hold(y);
             doAdd(a, b, y);
         } finally {
             exit();
@@ -401,6 +475,9 @@ public abstract class Ops implements AutoCloseable {
         inPlaceOrSeparate(op, "y", y, a, b);
         enter(op);
         try {
+            hold(a);
+            hold(b);
+            hold(y);
             doMultiply(a, b, y);
         } finally {
             exit();
@@ -419,6 +496,10 @@ public abstract class Ops implements AutoCloseable {
         inPlaceOrSeparate(op, "y", y, inputs.toArray(new Tensor[0]));
         enter(op);
         try {
+            for (Tensor t : inputs) {
+                hold(t);
+            }
+            hold(y);
             doSum(inputs, y);
         } finally {
             exit();
@@ -432,6 +513,8 @@ public abstract class Ops implements AutoCloseable {
         separate(op, "dst", dst, src);
         enter(op);
         try {
+            hold(src);
+            hold(dst);
             doAccumulate(src, dst);
         } finally {
             exit();
@@ -445,6 +528,10 @@ public abstract class Ops implements AutoCloseable {
     public final void permute(Tensor x, int[] order, Tensor y) {
         String op = "permute";
         int rank = x.shape().rank();
+        if (rank > MAX_RANK) {
+            throw new IllegalArgumentException("permute: " + x.shape() + " has " + rank + " dimensions; at most " + MAX_RANK
+                    + " are supported (oneDNN's limit, kept on every backend)");
+        }
         boolean[] seen = new boolean[rank];
         boolean valid = order.length == rank;
         for (int i = 0; valid && i < rank; i++) {
@@ -466,6 +553,8 @@ public abstract class Ops implements AutoCloseable {
         separate(op, "y", y, x);
         enter(op);
         try {
+            hold(x);
+            hold(y);
             doPermute(x, order.clone(), y);
         } finally {
             exit();
@@ -474,18 +563,57 @@ public abstract class Ops implements AutoCloseable {
 
     // ---------------------------------------------------------------- checks
 
-    /** The thread inside a call of this instance, or null: an instance serves one thread at a time. */
+    /** Marks a closed instance in {@link #user}: no thread can enter it again. */
+    private static final Thread CLOSED = new Thread("closed Ops");
+
+    /** The thread inside a call of this instance, or null, or CLOSED: an instance serves one thread at a time. */
     private final AtomicReference<Thread> user = new AtomicReference<>();
+
+    /** What the current call holds alive (tensor and workspace lifetimes), released by {@link #exit}. */
+    private Lifetime[] held = new Lifetime[8];
+    private int heldCount;
 
     private void enter(String op) {
         if (!user.compareAndSet(null, Thread.currentThread())) {
             Thread other = user.get();
+            if (other == CLOSED) {
+                throw new IllegalStateException(op + ": this " + name() + " Ops instance is closed");
+            }
             throw new IllegalStateException(op + ": this " + name() + " Ops instance is in use by thread '"
                     + (other == null ? "?" : other.getName()) + "'; an instance serves one thread at a time");
         }
     }
 
+    /**
+     * Keeps {@code t}'s memory alive until the call returns: closing it on another thread
+     * meanwhile throws there instead of freeing what oneDNN reads or writes. Null is skipped.
+     */
+    private void hold(Tensor t) {
+        if (t != null) {
+            hold(t.lifetime(), t);
+        }
+    }
+
+    private void hold(Workspace ws) {
+        if (ws != null) {
+            hold(ws.lifetime, ws);
+        }
+    }
+
+    private void hold(Lifetime lifetime, Object what) {
+        lifetime.acquire(what);
+        if (heldCount == held.length) {
+            held = Arrays.copyOf(held, held.length * 2);
+        }
+        held[heldCount++] = lifetime;
+    }
+
     private void exit() {
+        for (int i = 0; i < heldCount; i++) {
+            held[i].release();
+            held[i] = null;
+        }
+        heldCount = 0;
         user.set(null);
     }
 
@@ -595,7 +723,23 @@ public abstract class Ops implements AutoCloseable {
 
     protected abstract void doPermute(Tensor x, int[] order, Tensor y);
 
-    /** Frees caches; the instance must not be used afterwards. */
+    /** Frees the backend's caches (primitives, scratch); called once, when no call is running. */
+    protected abstract void free();
+
+    /**
+     * Frees caches; the instance cannot be used afterwards. Throws {@link IllegalStateException},
+     * freeing nothing, while another thread is inside a call; closing again does nothing.
+     */
     @Override
-    public abstract void close();
+    public final void close() {
+        if (user.compareAndSet(null, CLOSED)) {
+            free();
+            return;
+        }
+        Thread other = user.get();
+        if (other != CLOSED) {
+            throw new IllegalStateException("this " + name() + " Ops instance is in use by thread '"
+                    + (other == null ? "?" : other.getName()) + "'; close it after the call returns");
+        }
+    }
 }

@@ -282,7 +282,7 @@ public final class ReferenceOps extends Ops {
         }
 
         @Override
-        public void close() {
+        protected void free() {
             // heap memory only; nothing to free
         }
     }
@@ -550,7 +550,7 @@ public final class ReferenceOps extends Ops {
         }
 
         @Override
-        public void close() {
+        protected void free() {
             // nothing held
         }
     }
@@ -719,8 +719,8 @@ public final class ReferenceOps extends Ops {
         return out;
     }
 
-    /** Nothing to free: no caches. The instance remains usable. */
+    /** Nothing to free: no caches. */
     @Override
-    public void close() {
+    protected void free() {
     }
 }

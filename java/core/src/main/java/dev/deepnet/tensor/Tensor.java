@@ -1,5 +1,6 @@
 package dev.deepnet.tensor;
 
+import dev.deepnet.nativelib.Lifetime;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -9,10 +10,15 @@ import java.nio.FloatBuffer;
  * An f32 tensor: a {@link Shape} over a row-major, 64-byte aligned, off-heap {@link MemorySegment}.
  *
  * <p>Who frees the memory is visible: {@link #allocate(Shape)} gives a tensor that owns its
- * arena (close it, or use try-with-resources); {@link #allocate(Arena, Shape)} allocates from a
- * caller's arena (a plan's), which frees it; {@link #wrap} and the views ({@link #reshape},
- * {@link #slice}) own nothing and become unusable when their memory is freed. Nothing depends on
- * the garbage collector. Any use of freed memory throws {@link IllegalStateException}.
+ * arena (close it, or use try-with-resources); {@link TensorArena#allocate} gives one that its
+ * arena (a plan's) frees; {@link #wrap} and the views ({@link #reshape}, {@link #slice}) own
+ * nothing and become unusable when their memory is freed. Nothing depends on the garbage
+ * collector. Any use of freed memory throws {@link IllegalStateException}.
+ *
+ * <p>Native code that works on a tensor holds its {@link #lifetime()} for the call (every
+ * {@code Ops} call does): closing the tensor, its arena or the tensor a view was taken from
+ * meanwhile throws {@link IllegalStateException} and frees nothing. Memory given to
+ * {@link #wrap} is the caller's, and so is keeping it alive.
  */
 public final class Tensor implements AutoCloseable {
 
@@ -27,24 +33,33 @@ public final class Tensor implements AutoCloseable {
     private final Shape shape;
     private final MemorySegment data; // shape.byteSize() bytes, row-major
     private final Arena owned; // non-null when this tensor owns its memory
+    private final Lifetime lifetime; // of the memory: shared with the views, and with every tensor of a TensorArena
 
-    private Tensor(Shape shape, MemorySegment data, Arena owned) {
+    private Tensor(Shape shape, MemorySegment data, Arena owned, Lifetime lifetime) {
         this.shape = shape;
         this.data = data;
         this.owned = owned;
+        this.lifetime = lifetime;
     }
 
     /** A zeroed tensor that owns its memory: close it. */
     public static Tensor allocate(Shape shape) {
-        ALLOCATED.addAndGet(shape.byteSize());
         Arena arena = Arena.ofShared();
-        return new Tensor(shape, arena.allocate(shape.byteSize(), ALIGNMENT), arena);
+        try {
+            MemorySegment data = arena.allocate(shape.byteSize(), ALIGNMENT);
+            ALLOCATED.addAndGet(shape.byteSize());
+            return new Tensor(shape, data, arena, new Lifetime());
+        } catch (RuntimeException | Error e) {
+            arena.close();
+            throw e;
+        }
     }
 
-    /** A zeroed tensor in {@code arena}'s memory, freed when the arena closes. */
-    public static Tensor allocate(Arena arena, Shape shape) {
+    /** A zeroed tensor in {@code arena}'s memory, freed when the arena closes; {@code lifetime} is the arena's. */
+    static Tensor allocate(Arena arena, Lifetime lifetime, Shape shape) {
+        MemorySegment data = arena.allocate(shape.byteSize(), ALIGNMENT);
         ALLOCATED.addAndGet(shape.byteSize());
-        return new Tensor(shape, arena.allocate(shape.byteSize(), ALIGNMENT), null);
+        return new Tensor(shape, data, null, lifetime);
     }
 
     /** A tensor that owns its memory, holding a copy of {@code values}. */
@@ -74,7 +89,7 @@ public final class Tensor implements AutoCloseable {
             throw new IllegalArgumentException("segment of " + segment.byteSize() + " bytes cannot hold shape " + shape
                     + " (" + shape.byteSize() + " bytes of f32)");
         }
-        return new Tensor(shape, segment, null);
+        return new Tensor(shape, segment, null, new Lifetime());
     }
 
     /** Total bytes of tensor memory ever allocated in this JVM (for leak checks: it must not grow in a steady state). */
@@ -93,7 +108,7 @@ public final class Tensor implements AutoCloseable {
 
     /** The data; throws {@link IllegalStateException} when the memory was freed. */
     public MemorySegment segment() {
-        if (!data.scope().isAlive()) {
+        if (!isOpen()) {
             throw new IllegalStateException("tensor " + shape + " is closed (its memory was freed)");
         }
         return data;
@@ -101,7 +116,15 @@ public final class Tensor implements AutoCloseable {
 
     /** Whether the data can still be used. */
     public boolean isOpen() {
-        return data.scope().isAlive();
+        return lifetime.isAlive() && data.scope().isAlive();
+    }
+
+    /**
+     * The lifetime of this tensor's memory. Code that hands the memory to native code acquires it
+     * for the call, so the memory cannot be freed meanwhile; views share it with their tensor.
+     */
+    public Lifetime lifetime() {
+        return lifetime;
     }
 
     /** The same data seen with another shape of the same size; no copy. */
@@ -110,7 +133,7 @@ public final class Tensor implements AutoCloseable {
             throw new IllegalArgumentException("cannot reshape " + shape + " (" + shape.size() + " elements) to " + newShape
                     + " (" + newShape.size() + " elements)");
         }
-        return new Tensor(newShape, segment(), null);
+        return new Tensor(newShape, segment(), null, lifetime);
     }
 
     /** Entries {@code from} (inclusive) to {@code to} (exclusive) along dimension 0; no copy. */
@@ -119,7 +142,7 @@ public final class Tensor implements AutoCloseable {
             throw new IllegalArgumentException("slice [" + from + ", " + to + ") is outside dimension 0 of " + shape);
         }
         long row = shape.byteSize() / shape.dim(0);
-        return new Tensor(shape.withDim(0, to - from), segment().asSlice(from * row, (to - from) * row), null);
+        return new Tensor(shape.withDim(0, to - from), segment().asSlice(from * row, (to - from) * row), null, lifetime);
     }
 
     public float get(long... index) {
@@ -218,10 +241,14 @@ public final class Tensor implements AutoCloseable {
         }
     }
 
-    /** Frees the memory when this tensor owns it; does nothing for views and wrapped memory. */
+    /**
+     * Frees the memory when this tensor owns it; does nothing for views, tensors of a
+     * {@link TensorArena} and wrapped memory. Throws {@link IllegalStateException}, freeing
+     * nothing, while a native call on another thread uses the memory.
+     */
     @Override
     public void close() {
-        if (owned != null && owned.scope().isAlive()) {
+        if (owned != null && lifetime.end(this)) {
             owned.close();
         }
     }

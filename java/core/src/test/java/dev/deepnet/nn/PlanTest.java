@@ -353,4 +353,34 @@ class PlanTest {
             assertEquals(2L * 32 * 28 * 28 * 25 + 32L * 14 * 14 * 4 + 32L * 28 * 28 + 2L * 6272 * 10, net.flopsPerSample());
         }
     }
+
+    @ParameterizedTest
+    @MethodSource("backends")
+    void backwardIsRefusedUnlessTheLastForwardRecordedWhatItReads(String backend) {
+        // Max pooling's argmax and dropout's mask are recorded only by forward(true); a backward
+        // after forward(false) would read stale or empty ones and return wrong gradients silently.
+        try (Ops ops = ops(backend);
+             Model net = Model.sequential(Shape.of(1, 6, 6), 3, new Conv2d(1, 2, 3, 1, 1), new MaxPool2d(2, 2), new Flatten(),
+                     new Dropout(0.5), new Dense(18, 2));
+             Plan plan = net.compileForTraining(ops, 2, 5)) {
+            SplittableRandom r = new SplittableRandom(4);
+            for (long i = 0; i < plan.input().size(); i++) {
+                plan.input().setFlat(i, (float) r.nextDouble(-1, 1));
+            }
+            plan.outputGradient().fill(1f);
+            IllegalStateException never = assertThrows(IllegalStateException.class, plan::backward);
+            assertTrue(never.getMessage().contains("forward(true)"), never.getMessage());
+            plan.forward(true);
+            plan.backward();
+            Parameter w = net.parameters().get(0);
+            float[] first = plan.gradient(w).toArray();
+            plan.forward(false);
+            IllegalStateException after = assertThrows(IllegalStateException.class, plan::backward);
+            assertTrue(after.getMessage().contains("forward(false)"), after.getMessage());
+            assertArrayEquals(first, plan.gradient(w).toArray(), "a refused backward writes nothing");
+            plan.forward(true);
+            plan.backward(); // a new mask is drawn; backward runs again
+            plan.backward(); // and may repeat on the same forward pass
+        }
+    }
 }

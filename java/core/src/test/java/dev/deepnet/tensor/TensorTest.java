@@ -80,15 +80,17 @@ class TensorTest {
     @Test
     void arenaTensorsAreFreedByTheirArenaAndWrappedMemoryIsChecked() {
         Tensor t;
-        try (Arena arena = Arena.ofConfined()) {
-            t = Tensor.allocate(arena, Shape.of(3));
+        try (TensorArena tensors = new TensorArena()) {
+            t = tensors.allocate(Shape.of(3));
             t.close(); // the arena owns it
             assertTrue(t.isOpen());
+        }
+        assertFalse(t.isOpen());
+        try (Arena arena = Arena.ofConfined()) {
             MemorySegment seg = arena.allocate(ValueLayout.JAVA_FLOAT, 3);
             assertEquals(Shape.of(3), Tensor.wrap(seg, Shape.of(3)).shape());
             assertThrows(IllegalArgumentException.class, () -> Tensor.wrap(seg, Shape.of(4)));
             assertThrows(IllegalArgumentException.class, () -> Tensor.wrap(MemorySegment.ofArray(new float[3]), Shape.of(3)));
         }
-        assertFalse(t.isOpen());
     }
 }

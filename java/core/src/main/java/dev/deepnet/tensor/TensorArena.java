@@ -1,0 +1,42 @@
+package dev.deepnet.tensor;
+
+import dev.deepnet.nativelib.Lifetime;
+import java.lang.foreign.Arena;
+
+/**
+ * Tensors freed together: a plan's buffers. Every tensor allocated here shares the arena's
+ * {@link Lifetime}, so closing the arena while a native call uses any of them throws
+ * {@link IllegalStateException} and frees nothing.
+ */
+public final class TensorArena implements AutoCloseable {
+
+    private final Arena arena = Arena.ofShared();
+    private final Lifetime lifetime = new Lifetime();
+
+    /** A zeroed, 64-byte aligned tensor, freed when this arena is closed. */
+    public Tensor allocate(Shape shape) {
+        lifetime.acquire(this); // not while (or after) the arena closes
+        try {
+            return Tensor.allocate(arena, lifetime, shape);
+        } finally {
+            lifetime.release();
+        }
+    }
+
+    public boolean isOpen() {
+        return lifetime.isAlive();
+    }
+
+    /** Frees every tensor allocated here; later calls do nothing. */
+    @Override
+    public void close() {
+        if (lifetime.end(this)) {
+            arena.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "TensorArena" + (isOpen() ? "" : " (closed)");
+    }
+}
