@@ -95,8 +95,10 @@ final class OneDnnKernel implements AutoCloseable {
         this.primitive = created;
     }
 
+    /** Row-major f32; oneDNN's format tags name plain layouts up to 5 dimensions, strides describe the rest. */
     static MemoryDesc plainDesc(Shape shape) {
-        return MemoryDesc.of(DataType.F32, FormatTag.plain(shape.rank()), shape.dims());
+        return shape.rank() <= 5 ? MemoryDesc.of(DataType.F32, FormatTag.plain(shape.rank()), shape.dims())
+                : MemoryDesc.withStrides(DataType.F32, shape.dims(), shape.strides());
     }
 
     PrimitiveDesc descriptor() {

@@ -3,6 +3,8 @@ package dev.deepnet.ops;
 import static dev.deepnet.ops.OpCheck.assertClose;
 import static dev.deepnet.ops.OpCheck.random;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.deepnet.tensor.Shape;
 import dev.deepnet.tensor.Tensor;
@@ -66,7 +68,9 @@ class ArithmeticOpsTest extends BackendTestCase {
                 Arguments.of(Shape.of(2, 4, 5, 3), new int[] {0, 3, 1, 2}), // NHWC -> NCHW
                 Arguments.of(Shape.of(7, 3), new int[] {1, 0}),
                 Arguments.of(Shape.of(1, 1, 1), new int[] {2, 0, 1}),
-                Arguments.of(Shape.of(3, 1, 4, 2), new int[] {3, 2, 1, 0}));
+                Arguments.of(Shape.of(3, 1, 4, 2), new int[] {3, 2, 1, 0}),
+                Arguments.of(Shape.of(2, 3, 1, 2, 3, 2), new int[] {5, 0, 3, 1, 4, 2}), // beyond oneDNN's plain format tags
+                Arguments.of(Shape.of(1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2), new int[] {11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0}));
     }
 
     @ParameterizedTest
@@ -93,6 +97,19 @@ class ArithmeticOpsTest extends BackendTestCase {
                     xFlat += jk * xStrides[order[k]];
                 }
                 assertEquals(x.getFlat(xFlat), out.getFlat(flat), "element " + flat);
+            }
+        }
+    }
+
+    @Test
+    void permuteRefusesMoreDimensionsThanOneDnnSupportsOnEveryBackend() {
+        Shape s13 = Shape.of(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2);
+        int[] order = {12, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+        Shape t13 = Shape.of(2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1);
+        try (Tensor x = Tensor.allocate(s13); Tensor y = Tensor.allocate(t13)) {
+            for (Ops ops : List.of(reference, onednn)) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ops.permute(x, order, y));
+                assertTrue(e.getMessage().contains("at most 12"), e.getMessage());
             }
         }
     }
