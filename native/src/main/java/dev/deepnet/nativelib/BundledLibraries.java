@@ -8,12 +8,16 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -49,7 +53,15 @@ final class BundledLibraries {
     /** One bundled library: its file name, content hash and size in bytes. */
     record Entry(String name, String sha256, long size) {}
 
+    /**
+     * A temporary file older than this was left by a JVM that died while extracting: an
+     * extraction takes about a second, and its file is written to (so its mtime moves) until the
+     * rename. Deleting a live one is still safe: its writer's rename then fails, and nothing loads.
+     */
+    static final Duration STALE_TEMPORARY_FILE_AGE = Duration.ofHours(1);
+
     private static final String TEMPORARY_SUFFIX = ".part";
+    private static final System.Logger LOG = System.getLogger(OneDnnLibrary.class.getName());
 
     private final Platform platform;
     private final String resourceDir;
@@ -105,7 +117,8 @@ final class BundledLibraries {
 
     /**
      * Makes sure every library under {@code root/directoryName()} has the SHA-256 and size the
-     * index records, re-extracting each one that does not, and returns that directory.
+     * index records, re-extracting each one that does not, and returns that directory. Also
+     * deletes temporary files left there by JVMs that died while extracting.
      *
      * @throws IOException when a library is wrong and cannot be re-extracted there; the message
      *     names the file, what is wrong with it (for a same-size file: the expected and actual
@@ -114,6 +127,7 @@ final class BundledLibraries {
     Path extractTo(Path root) throws IOException {
         Path dir = root.resolve(directoryName());
         Files.createDirectories(dir);
+        deleteStaleTemporaryFiles(dir);
         for (Entry entry : entries) {
             Path target = dir.resolve(entry.name());
             String problem = mismatch(entry, target);
@@ -208,6 +222,33 @@ final class BundledLibraries {
             }
         } finally {
             Files.deleteIfExists(tmp);
+        }
+    }
+
+    /**
+     * Deletes {@code <library>.*.part} files in {@code dir} older than {@link
+     * #STALE_TEMPORARY_FILE_AGE}: each is up to 93 MB, and a JVM killed mid-extraction never
+     * removes its own. Failures are ignored on purpose: a leftover file harms nothing but space.
+     */
+    private void deleteStaleTemporaryFiles(Path dir) throws IOException {
+        FileTime cutoff = FileTime.from(Instant.now().minus(STALE_TEMPORARY_FILE_AGE));
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*" + TEMPORARY_SUFFIX)) {
+            for (Path file : files) {
+                String name = file.getFileName().toString();
+                boolean ours = entries.stream().anyMatch(e -> name.startsWith(e.name() + "."));
+                if (!ours || !Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
+                try {
+                    if (Files.getLastModifiedTime(file, LinkOption.NOFOLLOW_LINKS).compareTo(cutoff) < 0) {
+                        Files.deleteIfExists(file);
+                    }
+                } catch (IOException e) {
+                    // Another JVM deleted it first, or the directory is read-only: the file is
+                    // never loaded, so this costs only disk space and is not worth a failure.
+                    LOG.log(System.Logger.Level.DEBUG, "cannot delete stale temporary file " + file + ": " + e);
+                }
+            }
         }
     }
 

@@ -2,6 +2,7 @@ package dev.deepnet.nativelib;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -11,8 +12,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -128,6 +132,23 @@ class BundledLibrariesTest {
         assertTrue(e.getMessage().contains(gomp + " is a directory"), e.getMessage());
         assertTrue(e.getMessage().contains("not empty"), e.getMessage());
         assertEquals("not deepnet's", Files.readString(someonesFile), "deepnet deletes only what it wrote");
+    }
+
+    @Test
+    void staleTemporaryFilesAreDeletedAndRecentOnesKept(@TempDir Path root) throws Exception {
+        BundledLibraries bundled = BundledLibraries.find(LINUX_X64);
+        Path dir = bundled.extractTo(root);
+        Path stale = Files.writeString(dir.resolve("libdnnl.so.3.1234.part"), "half of a library");
+        Files.setLastModifiedTime(stale, FileTime.from(Instant.now()
+                .minus(BundledLibraries.STALE_TEMPORARY_FILE_AGE).minus(Duration.ofMinutes(1))));
+        Path recent = Files.writeString(dir.resolve("libdnnl.so.3.5678.part"), "another JVM is writing this");
+        Path foreign = Files.writeString(dir.resolve("notes.part"), "not a library's temporary file");
+        Files.setLastModifiedTime(foreign, Files.getLastModifiedTime(stale));
+
+        bundled.extractTo(root);
+        assertFalse(Files.exists(stale), "a temporary file older than the limit is deleted");
+        assertTrue(Files.exists(recent), "a temporary file another JVM may still be writing is kept");
+        assertTrue(Files.exists(foreign), "a file that is no library's temporary file is kept");
     }
 
     @Test
