@@ -4,7 +4,9 @@ import java.util.List;
 
 /**
  * oneDNN could not be loaded. The message names the platform, every location tried with the
- * reason it failed, and the property that points deepnet at another oneDNN build.
+ * reason it failed (for a corrupt cached library: its path, expected and actual SHA-256, and why
+ * it could not be re-extracted), the property that points deepnet at another oneDNN build and
+ * the one that moves the cache.
  */
 public final class NativeLoadException extends RuntimeException {
     private static final long serialVersionUID = 1L;
@@ -40,7 +42,9 @@ public final class NativeLoadException extends RuntimeException {
         }
         sb.append("\nTo use another oneDNN 3.x build, set -D").append(OneDnnLibrary.PATH_PROPERTY)
                 .append("=/path/to/libdnnl.so.3 (or its directory), or the environment variable ")
-                .append(OneDnnLibrary.PATH_ENV).append('.');
+                .append(OneDnnLibrary.PATH_ENV).append("; to extract the bundled oneDNN elsewhere, set -D")
+                .append(OneDnnLibrary.CACHE_PROPERTY).append("=/a/writable/directory (or ")
+                .append(OneDnnLibrary.CACHE_ENV).append(").");
         return sb.toString();
     }
 }

@@ -9,21 +9,33 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Finds, extracts and loads oneDNN's shared library, once per JVM.
+ * Finds, verifies and loads oneDNN's shared library, once per JVM.
  *
  * <p>Where it comes from, in order:
  * <ol>
  *   <li>the path in the system property {@value #PATH_PROPERTY} or, when that is unset, the
  *       environment variable {@value #PATH_ENV}: a {@code libdnnl.so*} file or a directory that
- *       holds {@code libdnnl.so.3} — for another oneDNN 3.x build;</li>
+ *       holds {@code libdnnl.so.3} — for another oneDNN 3.x build. It is the user's own library:
+ *       it is not hashed against the bundle (it may well be another build), only required to be
+ *       a loadable oneDNN whose {@code dnnl_version()} reports major version 3;</li>
  *   <li>otherwise the libraries bundled in this jar (oneDNN 3.8.1, its libgomp and the OpenCL
  *       loader it links against), extracted into a per-user cache directory named by content hash:
  *       {@value #CACHE_PROPERTY} / {@value #CACHE_ENV} when set, else
  *       {@code $XDG_CACHE_HOME/deepnet} or {@code ~/.cache/deepnet}, else a folder under
- *       {@code java.io.tmpdir}.</li>
+ *       {@code java.io.tmpdir}. Before anything is loaded from a cache directory, every library
+ *       in it is hashed and compared with the SHA-256 recorded in the jar at build time; a file
+ *       that differs is re-extracted atomically (see {@link BundledLibraries}). Hashing the 93 MB
+ *       of libraries costs about 130 ms per JVM start on an idle 2-core AVX2/SHA-NI machine (up to
+ *       about 300 ms with the cores busy);</li>
+ *   <li>when no cache directory can be used or repaired (read-only, full, not a directory, a
+ *       foreign directory in a library's place), a fresh private directory under
+ *       {@code java.io.tmpdir} for this process alone, deleted at exit, with a warning through
+ *       {@link System.Logger} that names what failed.</li>
  * </ol>
- * Nothing is ever downloaded. Libraries are loaded into the global arena and stay loaded for the
- * life of the JVM. When every option fails, {@link NativeLoadException} says what was tried.
+ * A bundled library is never loaded before its hash has matched. Nothing is ever downloaded.
+ * Libraries are loaded into the global arena and stay loaded for the life of the JVM. When every
+ * option fails, {@link NativeLoadException} says what was tried: for a corrupt cached file, its
+ * path and its expected and actual SHA-256, and why it could not be re-extracted.
  */
 public final class OneDnnLibrary {
 
@@ -37,6 +49,7 @@ public final class OneDnnLibrary {
     public static final String CACHE_ENV = "DEEPNET_NATIVE_CACHE";
 
     private static final String DNNL_FILE = "libdnnl.so.3";
+    private static final System.Logger LOG = System.getLogger(OneDnnLibrary.class.getName());
 
     private OneDnnLibrary() {}
 
@@ -140,24 +153,49 @@ public final class OneDnnLibrary {
                 checkPrivate(root);
                 dir = bundled.extractTo(root);
             } catch (java.io.IOException | SecurityException e) {
-                attempts.add(root + ": cannot extract there: " + e);
+                attempts.add(root + ": cannot extract there: " + BundledLibraries.reason(e));
                 lastCause = e;
                 continue;
             }
             try {
-                SymbolLookup lookup = null;
-                // Dependencies first; libdnnl's RUNPATH is $ORIGIN, so it would find them anyway,
-                // but loading them explicitly makes a broken one fail with its own name.
-                for (BundledLibraries.Entry entry : bundled.entries()) {
-                    lookup = SymbolLookup.libraryLookup(dir.resolve(entry.name()), Arena.global());
-                }
-                return new Loaded(lookup, dir.resolve(DNNL_FILE), "bundled, extracted to the cache");
+                return loadVerified(bundled, dir, "bundled, extracted to the cache");
             } catch (IllegalArgumentException e) {
-                attempts.add(dir + ": extracted but cannot be loaded: " + e.getMessage());
+                attempts.add(dir + ": extracted and verified but cannot be loaded: " + e.getMessage());
                 lastCause = e;
             }
         }
+
+        // Last resort: a directory no other process writes to, so nothing can be wrong in it
+        // but what this JVM itself extracts and verifies.
+        Path parent = Path.of(System.getProperty("java.io.tmpdir"));
+        try {
+            Path dir = bundled.extractToFreshDirectory(parent);
+            Loaded loaded = loadVerified(bundled, dir,
+                    "bundled, extracted to a temporary directory for this process: no cache directory could be used");
+            LOG.log(System.Logger.Level.WARNING, "oneDNN was extracted to " + dir + " for this process only, because no"
+                    + " cache directory could be used (set -D" + CACHE_PROPERTY + " or " + CACHE_ENV
+                    + " to a writable directory):\n  - " + String.join("\n  - ", attempts));
+            return loaded;
+        } catch (java.io.IOException | SecurityException e) {
+            attempts.add("a fresh temporary directory under " + parent + ": cannot extract there: " + BundledLibraries.reason(e));
+            lastCause = e;
+        } catch (IllegalArgumentException e) {
+            attempts.add("a fresh temporary directory under " + parent + ": extracted and verified but cannot be loaded: "
+                    + e.getMessage());
+            lastCause = e;
+        }
         throw new NativeLoadException(platform, attempts, lastCause);
+    }
+
+    /** Loads the libraries {@link BundledLibraries} has just verified in {@code dir}, in index order. */
+    private static Loaded loadVerified(BundledLibraries bundled, Path dir, String origin) {
+        SymbolLookup lookup = null;
+        // Dependencies first; libdnnl's RUNPATH is $ORIGIN, so it would find them anyway, but
+        // loading them explicitly makes a broken one fail with its own name.
+        for (BundledLibraries.Entry entry : bundled.entries()) {
+            lookup = SymbolLookup.libraryLookup(dir.resolve(entry.name()), Arena.global());
+        }
+        return new Loaded(lookup, dir.resolve(DNNL_FILE), origin);
     }
 
     /**
