@@ -14,7 +14,7 @@ import javax.imageio.ImageIO;
 
 /**
  * Small, well-formed files that decode to far more than their size: gzip IDX files and PNGs of
- * zeros, and JPEG and BMP files whose headers were patched to declare huge sizes.
+ * zeros, and PNG, JPEG and BMP files whose headers were patched to declare huge sizes.
  *
  * <p>A file of N bytes of zeros is built without compressing N bytes: one block of zeros is
  * deflated once with a full flush, which byte-aligns the output and resets the compressor, so
@@ -124,6 +124,20 @@ final class DecompressionBombs {
         png.writeBytes(chunk("IDAT", zlib));
         png.writeBytes(chunk("IEND", new byte[0]));
         return png.toByteArray();
+    }
+
+    /**
+     * A small PNG whose header (IHDR, CRC-32 recomputed) was changed to declare {@code width x
+     * height}: sizes no real file could be built for in a test, e.g. 200000 x 200000.
+     */
+    static byte[] pngDeclaring(int width, int height) {
+        byte[] png = pngOfZeros(4, 50);
+        ByteBuffer b = ByteBuffer.wrap(png); // signature (8), IHDR length (4), "IHDR", width, height, 5 bytes, CRC
+        b.putInt(16, width).putInt(20, height);
+        CRC32 crc = new CRC32();
+        crc.update(png, 12, 17);
+        b.putInt(29, (int) crc.getValue());
+        return png;
     }
 
     /** A PNG chunk: length, type, data, CRC-32 of type and data. */
