@@ -31,8 +31,9 @@ import java.util.function.UnaryOperator;
  * <p>Whatever the limits, the loaders are also bounded by the JVM: before a large allocation they
  * estimate the heap it needs, and refuse (again a {@code DataFormatException}, saying how much is
  * needed and how much the heap has) when that does not fit in the maximum heap minus what is in
- * use, rather than dying in an {@link OutOfMemoryError} halfway. The estimate counts garbage not yet
- * collected as in use, so it errs on the side of refusing; {@code -Xmx} gives the JVM more.
+ * use, rather than dying in an {@link OutOfMemoryError} halfway. What is in use is measured after
+ * a garbage collection before anything that fits the maximum heap is refused; {@code -Xmx} gives
+ * the JVM more. Off-heap memory (the {@link Dataset}'s tensors) is not checked.
  *
  * @param maxImagePixels the most pixels (width x height) one image may declare, at least 1
  * @param maxIdxBytes the most data bytes one IDX file may declare, at least 1
@@ -47,8 +48,11 @@ public record DataLimits(long maxImagePixels, long maxIdxBytes, long maxGzipRati
     /** System property overriding {@link #maxGzipRatio()}. */
     public static final String MAX_GZIP_RATIO_PROPERTY = "deepnet.data.maxGzipRatio";
 
+    /** Default of {@link #maxImagePixels()}: 100 M pixels. */
     public static final long DEFAULT_MAX_IMAGE_PIXELS = 100_000_000L;
+    /** Default of {@link #maxIdxBytes()}: all one IDX file can hold. */
     public static final long DEFAULT_MAX_IDX_BYTES = IdxFile.MAX_DATA_BYTES;
+    /** Default of {@link #maxGzipRatio()}: 100 to 1, Apache POI's zip-bomb threshold. */
     public static final long DEFAULT_MAX_GZIP_RATIO = 100;
 
     /**
@@ -126,14 +130,26 @@ public record DataLimits(long maxImagePixels, long maxIdxBytes, long maxGzipRati
 
     /**
      * Refuses, before it is made, an allocation of about {@code bytes} of heap that the JVM cannot
-     * hold now: more than its maximum heap minus what is in use.
+     * hold now: more than its maximum heap minus what is in use. Garbage counts as in use until it
+     * is collected, so an allocation that fits the maximum but not what looks free is refused only
+     * after one {@link System#gc()} confirms it, as {@code java.nio} does before refusing a direct
+     * buffer: a loop over many images must not skip one because the last left garbage behind.
      *
-     * @param what what the memory is for, e.g. "the 784000000 data bytes"
+     * @param what what the memory is for, e.g. "its 784000000 bytes of data"
      */
     static void requireHeap(Path file, long offset, long bytes, String what) throws DataFormatException {
         Runtime r = Runtime.getRuntime();
         long max = r.maxMemory(); // Long.MAX_VALUE when the JVM has no limit
-        requireHeap(file, offset, bytes, what, max - (r.totalMemory() - r.freeMemory()), max);
+        if (bytes <= free(r) || bytes > max) {
+            requireHeap(file, offset, bytes, what, free(r), max);
+            return;
+        }
+        System.gc();
+        requireHeap(file, offset, bytes, what, free(r), max);
+    }
+
+    private static long free(Runtime r) {
+        return r.maxMemory() - (r.totalMemory() - r.freeMemory());
     }
 
     /** {@link #requireHeap(Path, long, long, String)} with the heap's figures given. */

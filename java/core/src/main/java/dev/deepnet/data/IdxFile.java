@@ -32,8 +32,8 @@ import java.util.zip.ZipException;
  * <p>Nothing is allocated from the header alone. The declared data size is checked against
  * {@link DataLimits#maxIdxBytes()} and against the heap the JVM has left; a plain file's is also
  * compared with its length. The data is then read in chunks of 1 MiB, each allocated only when
- * the data before it has arrived, so a gzip file declaring gigabytes that holds a few bytes fails
- * at its end having cost a megabyte, and a gzip file that does hold gigabytes of zeros (a
+ * the data before it has arrived, so a gzip file declaring far more than it holds fails at its
+ * end having cost one chunk more than it holds, and a gzip file that does hold gigabytes of zeros (a
  * decompression bomb) is refused by {@link DataLimits#maxGzipRatio()} once its first megabytes
  * show how far it expands. Decompression never goes past the declared size plus one byte.
  */

@@ -335,7 +335,8 @@ public final class ImageFolder implements AutoCloseable {
                             + " (DataLimits.maxImagePixels, -D" + DataLimits.MAX_IMAGE_PIXELS_PROPERTY
                             + "); refused before decoding, as a likely decompression bomb");
                 }
-                // Held at once at worst: the decoded image, its RGB copy, and the first halving (a quarter of the RGB).
+                // Allocated in turn, counted as if held at once: the decoded image, its RGB copy, and the
+                // first halving (a quarter of the RGB copy).
                 long perPixel = decodedBytesPerPixel(reader) + 4 + 1;
                 DataLimits.requireHeap(file, -1, DataLimits.saturatingMultiply(pixels, perPixel),
                         "decoding its " + w + " x " + h + " pixels");
