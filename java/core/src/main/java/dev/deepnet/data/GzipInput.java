@@ -39,6 +39,14 @@ final class GzipInput extends InputStream {
         readHeader();
     }
 
+    /**
+     * Compressed bytes taken from the file so far, headers included: with the bytes read, how
+     * far the data expands.
+     */
+    long compressedBytesRead() {
+        return consumed;
+    }
+
     @Override
     public int read() throws IOException {
         byte[] one = new byte[1];

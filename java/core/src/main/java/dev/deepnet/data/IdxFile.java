@@ -2,6 +2,7 @@ package dev.deepnet.data;
 
 import dev.deepnet.tensor.Shape;
 import java.io.BufferedInputStream;
+import java.io.Closeable;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -25,10 +26,16 @@ import java.util.zip.ZipException;
  *
  * <p>Every problem is a {@link DataFormatException} naming the file and the byte offset: a wrong
  * magic number, an unknown type, a zero, negative or too large dimension, too little data, data
- * left over. Nothing is allocated from the header alone: a plain file's declared data size is
- * compared with its length first; a gzip file's data is read in a growing buffer, so a small
- * file declaring gigabytes fails at its end without the gigabytes ever being allocated. For gzip
- * files, offsets count bytes of the decompressed data.
+ * left over, more data than the {@link DataLimits} allow. For gzip files, offsets count bytes of
+ * the decompressed data.
+ *
+ * <p>Nothing is allocated from the header alone. The declared data size is checked against
+ * {@link DataLimits#maxIdxBytes()} and against the heap the JVM has left; a plain file's is also
+ * compared with its length. The data is then read in chunks of 1 MiB, each allocated only when
+ * the data before it has arrived, so a gzip file declaring far more than it holds fails at its
+ * end having cost one chunk more than it holds, and a gzip file that does hold gigabytes of zeros (a
+ * decompression bomb) is refused by {@link DataLimits#maxGzipRatio()} once its first megabytes
+ * show how far it expands. Decompression never goes past the declared size plus one byte.
  */
 public final class IdxFile {
 
@@ -81,68 +88,115 @@ public final class IdxFile {
         }
     }
 
-    /** The most data bytes read: what one Java byte array can hold on common JVMs. */
+    /**
+     * The most data bytes read: what one Java byte array can hold on common JVMs, so that
+     * {@link #floats} and {@link #ints} can return every element in one array.
+     */
     public static final long MAX_DATA_BYTES = Integer.MAX_VALUE - 8;
 
     private static final int BUFFER = 1 << 16;
-    private static final int FIRST_CHUNK = 1 << 20;
+    /** Data is held in chunks of this many bytes: a multiple of every element size, so no element straddles two. */
+    private static final int CHUNK = 1 << 20;
 
     private final Path file;
     private final boolean gzip;
     private final Type type;
     private final int[] dims;
-    private final byte[] data; // big-endian elements, exactly as in the file
+    private final byte[][] data; // big-endian elements, exactly as in the file, CHUNK bytes per chunk but the last
+    private final long dataBytes;
 
-    private IdxFile(Path file, boolean gzip, Type type, int[] dims, byte[] data) {
+    private IdxFile(Path file, boolean gzip, Type type, int[] dims, byte[][] data, long dataBytes) {
         this.file = file;
         this.gzip = gzip;
         this.type = type;
         this.dims = dims;
         this.data = data;
+        this.dataBytes = dataBytes;
     }
 
     /**
-     * Reads and validates a whole IDX file, plain or gzip-compressed.
+     * Reads and validates a whole IDX file, plain or gzip-compressed, within the
+     * {@link DataLimits#fromSystemProperties() limits the system properties set}.
      *
-     * @throws DataFormatException when the file is not a well-formed IDX file (says where and what)
+     * @throws DataFormatException when the file is not a well-formed IDX file, or declares more
+     *     than the limits or the heap allow (says where and what)
      * @throws IOException when it cannot be read
      */
     public static IdxFile read(Path file) throws IOException {
-        long fileSize = Files.size(file);
-        try (InputStream raw = new BufferedInputStream(Files.newInputStream(file), BUFFER)) {
-            raw.mark(2);
-            boolean gzip = raw.read() == 0x1f && raw.read() == 0x8b;
-            raw.reset();
-            if (!gzip) {
-                return new Reader(file, false, raw).read(fileSize);
-            }
-            GzipInput unzipped;
-            try {
-                unzipped = new GzipInput(raw, fileSize, BUFFER);
-            } catch (ZipException | EOFException e) {
-                throw new DataFormatException(file, -1, "invalid gzip data: " + e.getMessage(), e);
-            }
-            try (unzipped) {
-                return new Reader(file, true, unzipped).read(-1);
-            }
+        return read(file, DataLimits.fromSystemProperties());
+    }
+
+    /**
+     * Reads and validates a whole IDX file, plain or gzip-compressed, within {@code limits}
+     * ({@link DataLimits#maxIdxBytes()} and {@link DataLimits#maxGzipRatio()}).
+     *
+     * @throws DataFormatException when the file is not a well-formed IDX file, or declares more
+     *     than the limits or the heap allow (says where and what)
+     * @throws IOException when it cannot be read
+     */
+    public static IdxFile read(Path file, DataLimits limits) throws IOException {
+        try (Reader r = Reader.open(file, limits)) {
+            DataLimits.requireHeap(file, r.dataStart, r.declared, "its " + r.declared + " bytes of data");
+            return r.readData();
         }
     }
 
-    /** Reads the header and the data from a stream, counting the bytes it consumes. */
-    private static final class Reader {
+    /**
+     * An open IDX file whose header has been read and checked; {@link #readData} reads the rest.
+     * Counts the (decompressed) bytes it consumes.
+     */
+    private static final class Reader implements Closeable {
         private final Path file;
-        private final boolean gzip;
+        private final DataLimits limits;
         private final InputStream in;
+        private final GzipInput gzip; // the same stream as in, or null for a plain file
         private long position;
+        private Type type;
+        private int[] dims;
+        private long dataStart;
+        private long declared;
 
-        Reader(Path file, boolean gzip, InputStream in) {
+        private Reader(Path file, DataLimits limits, InputStream in, GzipInput gzip) {
             this.file = file;
-            this.gzip = gzip;
+            this.limits = limits;
             this.in = in;
+            this.gzip = gzip;
+        }
+
+        /** Opens {@code file} and reads its header; refuses it before any data is read. */
+        static Reader open(Path file, DataLimits limits) throws IOException {
+            long fileSize = Files.size(file);
+            InputStream raw = new BufferedInputStream(Files.newInputStream(file), BUFFER);
+            try {
+                raw.mark(2);
+                boolean compressed = raw.read() == 0x1f && raw.read() == 0x8b;
+                raw.reset();
+                Reader r;
+                if (compressed) {
+                    GzipInput unzipped;
+                    try {
+                        unzipped = new GzipInput(raw, fileSize, BUFFER);
+                    } catch (ZipException | EOFException e) {
+                        throw new DataFormatException(file, -1, "invalid gzip data: " + e.getMessage(), e);
+                    }
+                    r = new Reader(file, limits, unzipped, unzipped);
+                } else {
+                    r = new Reader(file, limits, raw, null);
+                }
+                r.readHeader(compressed ? -1 : fileSize);
+                return r;
+            } catch (IOException | RuntimeException e) {
+                try {
+                    raw.close();
+                } catch (IOException closing) {
+                    e.addSuppressed(closing);
+                }
+                throw e;
+            }
         }
 
         /** {@code fileSize} is the plain file's length, or -1 when it says nothing (gzip). */
-        IdxFile read(long fileSize) throws IOException {
+        private void readHeader(long fileSize) throws IOException {
             byte[] magic = new byte[4];
             int got = readFully(magic, 0, 4);
             if (got < 4) {
@@ -152,7 +206,7 @@ public final class IdxFile {
                 throw fail(0, String.format("not an IDX file: magic number 0x%02X%02X%02X%02X, expected bytes 0-1 to be"
                         + " zero, then the type code and the number of dimensions", magic[0], magic[1], magic[2], magic[3]));
             }
-            Type type = Type.of(magic[2] & 0xff);
+            type = Type.of(magic[2] & 0xff);
             if (type == null) {
                 throw fail(2, String.format("unknown element type 0x%02X; known: %s", magic[2] & 0xff,
                         Arrays.stream(Type.values()).map(t -> String.format("0x%02X %s", t.code, t))
@@ -168,8 +222,8 @@ public final class IdxFile {
                 throw fail(4 + got, "file ends inside the dimension sizes: " + rank + " dimensions need bytes 4-"
                         + (3 + 4 * rank));
             }
-            int[] dims = new int[rank];
-            BigInteger elements = BigInteger.ONE;
+            dims = new int[rank];
+            BigInteger elements = BigInteger.ONE; // up to 255 factors below 2^31: no long can hold the product
             for (int i = 0; i < rank; i++) {
                 dims[i] = ByteBuffer.wrap(sizes, 4 * i, 4).getInt();
                 if (dims[i] <= 0) {
@@ -178,18 +232,21 @@ public final class IdxFile {
                 }
                 elements = elements.multiply(BigInteger.valueOf(dims[i]));
             }
-            long dataStart = 4 + 4L * rank;
+            dataStart = 4 + 4L * rank;
             BigInteger declaredBytes = elements.multiply(BigInteger.valueOf(type.bytes));
-            String declares = "dimensions " + shape(dims) + " of " + type + " declare ";
             if (declaredBytes.compareTo(BigInteger.valueOf(MAX_DATA_BYTES)) > 0) {
-                throw fail(4, declares + declaredBytes + " bytes of data, more than the " + MAX_DATA_BYTES
+                throw fail(4, declares() + declaredBytes + " bytes of data, more than the " + MAX_DATA_BYTES
                         + " bytes one array can hold");
             }
-            long declared = declaredBytes.longValueExact();
+            declared = declaredBytes.longValueExact();
+            if (declared > limits.maxIdxBytes()) {
+                throw fail(4, declares() + declared + " bytes of data, more than the limit of " + limits.maxIdxBytes()
+                        + " bytes (DataLimits.maxIdxBytes, -D" + DataLimits.MAX_IDX_BYTES_PROPERTY + ")");
+            }
             if (fileSize >= 0) {
                 long available = fileSize - dataStart;
                 if (available < declared) {
-                    throw fail(fileSize, "truncated: " + declares + declared + " bytes of data from byte " + dataStart
+                    throw fail(fileSize, "truncated: " + declares() + declared + " bytes of data from byte " + dataStart
                             + ", but the file ends after " + available + " of them");
                 }
                 if (available > declared) {
@@ -197,25 +254,47 @@ public final class IdxFile {
                             + " bytes of data declared by dimensions " + shape(dims) + " of " + type);
                 }
             }
-            // Grow towards the declared size as data arrives: a lying gzip header costs no memory.
-            byte[] data = new byte[(int) (fileSize >= 0 ? declared : Math.min(declared, FIRST_CHUNK))];
-            int n = 0;
-            while (true) {
-                n += readFully(data, n, data.length - n);
-                if (n < data.length || n == declared) {
-                    break;
+        }
+
+        private String declares() {
+            return "dimensions " + shape(dims) + " of " + type + " declare ";
+        }
+
+        /** Reads exactly the declared data, a chunk at a time, and makes sure nothing follows. */
+        IdxFile readData() throws IOException {
+            byte[][] chunks = new byte[Math.toIntExact(Math.ceilDiv(declared, CHUNK))][];
+            long n = 0;
+            for (int c = 0; c < chunks.length; c++) {
+                // Allocated only once the data before it has arrived: a lying header costs one chunk.
+                byte[] chunk = new byte[(int) Math.min(CHUNK, declared - n)];
+                int got = readFully(chunk, 0, chunk.length);
+                n += got;
+                if (got < chunk.length) {
+                    throw fail(dataStart + n, "truncated: " + declares() + declared + " bytes of data from byte "
+                            + dataStart + ", but the data ends after " + n + " of them");
                 }
-                data = Arrays.copyOf(data, (int) Math.min(declared, 2L * data.length));
-            }
-            if (n < declared) {
-                throw fail(dataStart + n, "truncated: " + declares + declared + " bytes of data from byte " + dataStart
-                        + ", but the data ends after " + n + " of them");
+                chunks[c] = chunk;
+                checkExpansion(n);
             }
             if (readByte() >= 0) {
                 throw fail(dataStart + declared, "trailing data after the " + declared
                         + " bytes of data declared by dimensions " + shape(dims) + " of " + type);
             }
-            return new IdxFile(file, gzip, type, dims, data);
+            return new IdxFile(file, gzip != null, type, dims, chunks, declared);
+        }
+
+        /** Refuses a gzip file whose first {@code n} data bytes came from too few compressed bytes. */
+        private void checkExpansion(long n) throws DataFormatException {
+            if (gzip == null || dataStart + n <= DataLimits.GZIP_RATIO_GRACE_BYTES) {
+                return;
+            }
+            long compressed = gzip.compressedBytesRead();
+            if (dataStart + n > DataLimits.saturatingMultiply(compressed, limits.maxGzipRatio())) {
+                throw fail(dataStart + n, "decompression bomb: " + (dataStart + n) + " bytes came out of "
+                        + compressed + " compressed bytes, more than the limit of " + limits.maxGzipRatio()
+                        + " to 1 (DataLimits.maxGzipRatio, -D" + DataLimits.MAX_GZIP_RATIO_PROPERTY + "); the "
+                        + declares() + declared + " bytes of data");
+            }
         }
 
         /** Reads up to {@code len} bytes; fewer only at the end of the stream. */
@@ -250,7 +329,12 @@ public final class IdxFile {
         }
 
         private DataFormatException fail(long offset, String problem) {
-            return new DataFormatException(file, offset, withGzipNote(gzip, problem));
+            return new DataFormatException(file, offset, withGzipNote(gzip != null, problem));
+        }
+
+        @Override
+        public void close() throws IOException {
+            in.close(); // a GzipInput closes the file under it
         }
     }
 
@@ -265,37 +349,69 @@ public final class IdxFile {
     /**
      * Combines an images file (unsigned bytes, dimensions (N, rows, cols)) and a labels file
      * (integers, dimension (N), each in [0, classes)) into a classification dataset of samples
-     * (1, rows, cols) holding pixel / 255 — MNIST and Fashion-MNIST as distributed.
+     * (1, rows, cols) holding pixel / 255 — MNIST and Fashion-MNIST as distributed — within the
+     * {@link DataLimits#fromSystemProperties() limits the system properties set}.
      *
      * @throws DataFormatException when either file is malformed, has the wrong type or rank, a
-     *     label is out of range, or the files hold different numbers of samples (naming both)
+     *     label is out of range, the files hold different numbers of samples (naming both), or
+     *     they declare more than the limits or the heap allow
      */
     public static Dataset loadImages(Path images, Path labels, int classes) throws IOException {
+        return loadImages(images, labels, classes, DataLimits.fromSystemProperties());
+    }
+
+    /**
+     * {@link #loadImages(Path, Path, int)} within {@code limits}. Both headers are read and
+     * checked against each other, and the heap the whole dataset needs (the data, its floats, the
+     * one-hot targets) against what the JVM has, before any data is read.
+     */
+    public static Dataset loadImages(Path images, Path labels, int classes, DataLimits limits) throws IOException {
         if (classes < 1) {
             throw new IllegalArgumentException("classes must be positive, got " + classes);
         }
-        IdxFile x = read(images);
-        if (x.type != Type.UNSIGNED_BYTE || x.dims.length != 3) {
-            throw new DataFormatException(images, 2, "expected images: " + Type.UNSIGNED_BYTE
-                    + " of dimensions (N, rows, cols), found " + x.type + " of dimensions " + shape(x.dims));
-        }
-        IdxFile y = read(labels);
-        if (!y.type.isInteger() || y.dims.length != 1) {
-            throw new DataFormatException(labels, 2, "expected labels: integers of dimension (N), found " + y.type
-                    + " of dimensions " + shape(y.dims));
-        }
-        if (x.dims[0] != y.dims[0]) {
-            throw new DataFormatException(images, "holds " + x.dims[0] + " images but " + labels + " holds " + y.dims[0]
-                    + " labels");
-        }
-        int[] classOf = y.ints();
-        for (int i = 0; i < classOf.length; i++) {
-            if (classOf[i] < 0 || classOf[i] >= classes) {
-                throw new DataFormatException(labels, y.dataOffset() + (long) i * y.type.bytes, withGzipNote(y.gzip,
-                        "label " + classOf[i] + " of sample " + i + " is not in [0, " + classes + ")"));
+        try (Reader xr = Reader.open(images, limits)) {
+            if (xr.type != Type.UNSIGNED_BYTE || xr.dims.length != 3) {
+                throw new DataFormatException(images, 2, "expected images: " + Type.UNSIGNED_BYTE
+                        + " of dimensions (N, rows, cols), found " + xr.type + " of dimensions " + shape(xr.dims));
+            }
+            try (Reader yr = Reader.open(labels, limits)) {
+                if (!yr.type.isInteger() || yr.dims.length != 1) {
+                    throw new DataFormatException(labels, 2, "expected labels: integers of dimension (N), found "
+                            + yr.type + " of dimensions " + shape(yr.dims));
+                }
+                int n = xr.dims[0];
+                if (n != yr.dims[0]) {
+                    throw new DataFormatException(images, "holds " + n + " images but " + labels + " holds "
+                            + yr.dims[0] + " labels");
+                }
+                // Heap held at once: both files' data, the pixels as floats, the labels twice (read,
+                // and the dataset's copy), the one-hot targets; the dataset's tensors live off-heap.
+                long floats = xr.declared; // one unsigned byte per pixel
+                long need = sum(xr.declared, yr.declared, 4 * floats, 8L * n,
+                        DataLimits.saturatingMultiply(4L * n, classes));
+                DataLimits.requireHeap(images, -1, need, n + " images of " + xr.dims[1] + " x " + xr.dims[2]
+                        + " pixels as floats with " + classes + " one-hot classes");
+                IdxFile x = xr.readData();
+                IdxFile y = yr.readData();
+                int[] classOf = y.ints();
+                for (int i = 0; i < classOf.length; i++) {
+                    if (classOf[i] < 0 || classOf[i] >= classes) {
+                        throw new DataFormatException(labels, y.dataOffset() + (long) i * y.type.bytes, withGzipNote(
+                                y.gzip, "label " + classOf[i] + " of sample " + i + " is not in [0, " + classes + ")"));
+                    }
+                }
+                return Dataset.classification(x.floats(true), Shape.of(1, x.dims[1], x.dims[2]), classOf, classes);
             }
         }
-        return Dataset.classification(x.floats(true), Shape.of(1, x.dims[1], x.dims[2]), classOf, classes);
+    }
+
+    /** The sum of non-negative terms, or {@link Long#MAX_VALUE} when it overflows. */
+    private static long sum(long... terms) {
+        long total = 0;
+        for (long t : terms) {
+            total = t > Long.MAX_VALUE - total ? Long.MAX_VALUE : total + t;
+        }
+        return total;
     }
 
     /** The file this was read from. */
@@ -319,7 +435,7 @@ public final class IdxFile {
 
     /** Number of elements: the product of the dimensions. */
     public int elementCount() {
-        return data.length / type.bytes;
+        return (int) (dataBytes / type.bytes);
     }
 
     /** Byte offset of the first element (in the decompressed data for gzip files). */
@@ -339,33 +455,39 @@ public final class IdxFile {
                     + " data only; this file holds " + type);
         }
         float[] out = new float[elementCount()];
-        ByteBuffer b = ByteBuffer.wrap(data); // big-endian
-        switch (type) {
-            case UNSIGNED_BYTE -> {
-                float divisor = scaleBytesTo01 ? 255f : 1f;
-                for (int i = 0; i < out.length; i++) {
-                    out[i] = (data[i] & 0xff) / divisor;
+        int perChunk = CHUNK / type.bytes;
+        for (int c = 0; c < data.length; c++) {
+            byte[] chunk = data[c];
+            ByteBuffer b = ByteBuffer.wrap(chunk); // big-endian
+            int base = c * perChunk;
+            int count = chunk.length / type.bytes;
+            switch (type) {
+                case UNSIGNED_BYTE -> {
+                    float divisor = scaleBytesTo01 ? 255f : 1f;
+                    for (int i = 0; i < count; i++) {
+                        out[base + i] = (chunk[i] & 0xff) / divisor;
+                    }
                 }
-            }
-            case SIGNED_BYTE -> {
-                for (int i = 0; i < out.length; i++) {
-                    out[i] = data[i];
+                case SIGNED_BYTE -> {
+                    for (int i = 0; i < count; i++) {
+                        out[base + i] = chunk[i];
+                    }
                 }
-            }
-            case SHORT -> {
-                for (int i = 0; i < out.length; i++) {
-                    out[i] = b.getShort(2 * i);
+                case SHORT -> {
+                    for (int i = 0; i < count; i++) {
+                        out[base + i] = b.getShort(2 * i);
+                    }
                 }
-            }
-            case INT -> {
-                for (int i = 0; i < out.length; i++) {
-                    out[i] = b.getInt(4 * i);
+                case INT -> {
+                    for (int i = 0; i < count; i++) {
+                        out[base + i] = b.getInt(4 * i);
+                    }
                 }
-            }
-            case FLOAT -> b.asFloatBuffer().get(out);
-            case DOUBLE -> {
-                for (int i = 0; i < out.length; i++) {
-                    out[i] = (float) b.getDouble(8 * i);
+                case FLOAT -> b.asFloatBuffer().get(out, base, count);
+                case DOUBLE -> {
+                    for (int i = 0; i < count; i++) {
+                        out[base + i] = (float) b.getDouble(8 * i);
+                    }
                 }
             }
         }
@@ -378,14 +500,20 @@ public final class IdxFile {
             throw new IllegalStateException(file + ": holds " + type + " data, not integers");
         }
         int[] out = new int[elementCount()];
-        ByteBuffer b = ByteBuffer.wrap(data);
-        for (int i = 0; i < out.length; i++) {
-            out[i] = switch (type) {
-                case UNSIGNED_BYTE -> data[i] & 0xff;
-                case SIGNED_BYTE -> data[i];
-                case SHORT -> b.getShort(2 * i);
-                default -> b.getInt(4 * i);
-            };
+        int perChunk = CHUNK / type.bytes;
+        for (int c = 0; c < data.length; c++) {
+            byte[] chunk = data[c];
+            ByteBuffer b = ByteBuffer.wrap(chunk);
+            int base = c * perChunk;
+            int count = chunk.length / type.bytes;
+            for (int i = 0; i < count; i++) {
+                out[base + i] = switch (type) {
+                    case UNSIGNED_BYTE -> chunk[i] & 0xff;
+                    case SIGNED_BYTE -> chunk[i];
+                    case SHORT -> b.getShort(2 * i);
+                    default -> b.getInt(4 * i);
+                };
+            }
         }
         return out;
     }

@@ -7,10 +7,13 @@ import java.awt.color.ColorSpace;
 import java.awt.geom.AffineTransform;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
+import java.awt.image.ComponentSampleModel;
 import java.awt.image.DataBuffer;
 import java.awt.image.DataBufferInt;
 import java.awt.image.IndexColorModel;
+import java.awt.image.MultiPixelPackedSampleModel;
 import java.awt.image.Raster;
+import java.awt.image.SampleModel;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.FileVisitOption;
@@ -19,10 +22,15 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.ImageTypeSpecifier;
+import javax.imageio.stream.ImageInputStream;
 
 /**
  * An image-classification dataset read from a folder holding one sub-folder per class:
@@ -33,9 +41,10 @@ import javax.imageio.ImageIO;
  * one of {@link #EXTENSIONS} (any case). Other files (a {@code README.txt}, {@code labels.csv})
  * are ignored, as are files and folders whose names start with {@code '.'} ({@code .DS_Store},
  * macOS {@code ._x.jpg} resource forks, {@code .ipynb_checkpoints}). Links are followed. Files
- * with an image extension that ImageIO cannot decode are errors, or skipped and listed in
- * {@link #skipped()} when asked. A class folder without images, or a root without class
- * folders, is an error.
+ * with an image extension that ImageIO cannot decode, or whose header declares more pixels than
+ * {@link DataLimits#maxImagePixels()} (a decompression bomb: a 389 KB PNG can declare 20000 x 20000)
+ * or than the heap can decode, are errors, or skipped and listed in {@link #skipped()} when asked.
+ * A class folder without images, or a root without class folders, is an error.
  *
  * <p>Every image goes through {@link #preprocess}: the evaluation-time preprocessing of AlexNet
  * (shorter side scaled to {@code resize}, the centre {@code crop x crop} cut out) followed by
@@ -75,22 +84,39 @@ public final class ImageFolder implements AutoCloseable {
         return IMAGENET_STD.clone();
     }
 
-    /** Loads {@code root} with ImageNet's mean and std; any unreadable image is an error. */
+    /**
+     * Loads {@code root} with ImageNet's mean and std, within the
+     * {@link DataLimits#fromSystemProperties() limits the system properties set}; any unreadable
+     * image is an error.
+     */
     public static ImageFolder load(Path root, int resize, int crop) throws IOException {
         return load(root, resize, crop, IMAGENET_MEAN, IMAGENET_STD, false);
     }
 
     /**
-     * Loads every image below {@code root}'s class folders, preprocessed as by {@link #preprocess}.
+     * Loads every image below {@code root}'s class folders, preprocessed as by {@link #preprocess},
+     * within the {@link DataLimits#fromSystemProperties() limits the system properties set}.
      *
-     * @param skipUnreadable when false, the first image ImageIO cannot decode throws a
-     *     {@link DataFormatException} naming it; when true it is left out and listed in {@link #skipped()}
+     * @param skipUnreadable when false, the first image ImageIO cannot decode (or the limits
+     *     refuse) throws a {@link DataFormatException} naming it; when true it is left out and
+     *     listed in {@link #skipped()}
      * @throws DataFormatException when {@code root} has no class folders, a class folder has no
-     *     images, no image at all is readable, or (unless skipped) an image is unreadable
+     *     images, no image at all is readable, the samples would not fit in the heap, or (unless
+     *     skipped) an image is unreadable
      */
     public static ImageFolder load(Path root, int resize, int crop, float[] mean, float[] std, boolean skipUnreadable)
             throws IOException {
-        Preprocessing p = new Preprocessing(resize, crop, mean, std);
+        return load(root, resize, crop, mean, std, skipUnreadable, DataLimits.fromSystemProperties());
+    }
+
+    /**
+     * {@link #load(Path, int, int, float[], float[], boolean)} within {@code limits}: an image
+     * declaring more than {@link DataLimits#maxImagePixels()} is refused from its header, before
+     * it is decoded.
+     */
+    public static ImageFolder load(Path root, int resize, int crop, float[] mean, float[] std, boolean skipUnreadable,
+            DataLimits limits) throws IOException {
+        Preprocessing p = new Preprocessing(resize, crop, mean, std, limits);
         if (!Files.isDirectory(root)) {
             throw new DataFormatException(root, "not a directory; expected a folder with one sub-folder per class");
         }
@@ -125,6 +151,8 @@ public final class ImageFolder implements AutoCloseable {
             throw new DataFormatException(root, candidates.size() + " images of 3 x " + crop + " x " + crop + " floats need "
                     + floats + " floats, more than one Java array holds (" + MAX_ARRAY + "); use fewer images or a smaller crop");
         }
+        DataLimits.requireHeap(root, -1, 4 * floats, candidates.size() + " images of 3 x " + crop + " x " + crop
+                + " floats");
         float[] inputs = new float[(int) floats];
         int[] labels = new int[candidates.size()];
         List<Path> files = new ArrayList<>();
@@ -197,12 +225,25 @@ public final class ImageFolder implements AutoCloseable {
      *   <li>each channel value {@code v / 255} normalised to {@code (v / 255 - mean[c]) / std[c]}.
      * </ol>
      *
-     * @throws DataFormatException naming the file when ImageIO cannot decode it
+     * <p>Within the {@link DataLimits#fromSystemProperties() limits the system properties set}.
+     *
+     * @throws DataFormatException naming the file when ImageIO cannot decode it, or its header
+     *     declares more pixels than {@link DataLimits#maxImagePixels()} or the heap allow
      * @throws IllegalArgumentException when {@code crop > resize}, a size is not positive, or
      *     {@code mean} / {@code std} do not hold three finite values (std positive)
      */
     public static float[] preprocess(Path image, int resize, int crop, float[] mean, float[] std) throws IOException {
-        Preprocessing p = new Preprocessing(resize, crop, mean, std);
+        return preprocess(image, resize, crop, mean, std, DataLimits.fromSystemProperties());
+    }
+
+    /**
+     * {@link #preprocess(Path, int, int, float[], float[])} within {@code limits}: an image
+     * declaring more than {@link DataLimits#maxImagePixels()} is refused from its header, before
+     * it is decoded.
+     */
+    public static float[] preprocess(Path image, int resize, int crop, float[] mean, float[] std, DataLimits limits)
+            throws IOException {
+        Preprocessing p = new Preprocessing(resize, crop, mean, std, limits);
         float[] out = new float[p.sampleSize()];
         p.apply(image, out, 0);
         return out;
@@ -212,9 +253,11 @@ public final class ImageFolder implements AutoCloseable {
     private static final class Preprocessing {
         private final int resize;
         private final int crop;
+        private final DataLimits limits;
         private final float[][] table = new float[3][256]; // channel, byte value -> normalised value
 
-        Preprocessing(int resize, int crop, float[] mean, float[] std) {
+        Preprocessing(int resize, int crop, float[] mean, float[] std, DataLimits limits) {
+            Objects.requireNonNull(limits, "limits");
             if (resize < 1 || crop < 1 || crop > resize) {
                 throw new IllegalArgumentException("need 1 <= crop <= resize, got crop " + crop + " and resize " + resize);
             }
@@ -236,6 +279,7 @@ public final class ImageFolder implements AutoCloseable {
             }
             this.resize = resize;
             this.crop = crop;
+            this.limits = limits;
         }
 
         int sampleSize() {
@@ -244,7 +288,7 @@ public final class ImageFolder implements AutoCloseable {
 
         /** Writes the preprocessed image into {@code out[offset .. offset + sampleSize())}. */
         void apply(Path file, float[] out, int offset) throws DataFormatException {
-            BufferedImage image = scaleAndCrop(toRgb(decode(file)), resize, crop);
+            BufferedImage image = scaleAndCrop(toRgb(decode(file, limits)), resize, crop);
             int[] pixels = ((DataBufferInt) image.getRaster().getDataBuffer()).getData();
             int plane = crop * crop;
             for (int y = 0; y < crop; y++) {
@@ -260,18 +304,66 @@ public final class ImageFolder implements AutoCloseable {
         }
     }
 
-    private static BufferedImage decode(Path file) throws DataFormatException {
-        BufferedImage image;
-        try {
-            image = ImageIO.read(file.toFile());
+    /**
+     * Decodes the first image of {@code file} as {@link ImageIO#read} would, but reads its size
+     * from the header first and refuses it, undecoded, when it declares more pixels than
+     * {@code limits} allow or than the heap can decode.
+     */
+    private static BufferedImage decode(Path file, DataLimits limits) throws DataFormatException {
+        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            if (in == null) {
+                throw new DataFormatException(file, "unreadable image: the file cannot be opened");
+            }
+            Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+            if (!readers.hasNext()) {
+                throw new DataFormatException(file, "unreadable image: no ImageIO reader recognises its content"
+                        + " (readers: " + String.join(", ", ImageIO.getReaderFormatNames()) + ")");
+            }
+            ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true); // forward only; metadata is not needed, so not parsed
+                int w = reader.getWidth(0);
+                int h = reader.getHeight(0);
+                long pixels = (long) w * h;
+                if (w < 1 || h < 1) {
+                    throw new DataFormatException(file, "unreadable image: its header declares " + w + " x " + h
+                            + " pixels");
+                }
+                if (pixels > limits.maxImagePixels()) {
+                    throw new DataFormatException(file, "its " + reader.getFormatName() + " header declares " + w + " x "
+                            + h + " = " + pixels + " pixels, more than the limit of " + limits.maxImagePixels()
+                            + " (DataLimits.maxImagePixels, -D" + DataLimits.MAX_IMAGE_PIXELS_PROPERTY
+                            + "); refused before decoding, as a likely decompression bomb");
+                }
+                // Allocated in turn, counted as if held at once: the decoded image, its RGB copy, and the
+                // first halving (a quarter of the RGB copy).
+                long perPixel = decodedBytesPerPixel(reader) + 4 + 1;
+                DataLimits.requireHeap(file, -1, DataLimits.saturatingMultiply(pixels, perPixel),
+                        "decoding its " + w + " x " + h + " pixels");
+                return reader.read(0, reader.getDefaultReadParam());
+            } finally {
+                reader.dispose();
+            }
+        } catch (DataFormatException e) {
+            throw e;
         } catch (IOException | RuntimeException e) { // decoders throw both on corrupt data
             throw new DataFormatException(file, -1, "unreadable image: " + e, e);
         }
-        if (image == null) {
-            throw new DataFormatException(file, "unreadable image: no ImageIO reader recognises its content (readers: "
-                    + String.join(", ", ImageIO.getReaderFormatNames()) + ")");
+    }
+
+    /** Bytes per pixel of the image {@code reader} decodes by default (its first image type). */
+    private static long decodedBytesPerPixel(ImageReader reader) throws IOException {
+        Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0);
+        if (!types.hasNext()) {
+            return 8; // no type known: assume the widest common one, 16-bit RGBA
         }
-        return image;
+        SampleModel sm = types.next().getSampleModel();
+        long elementBytes = Math.ceilDiv(DataBuffer.getDataTypeSize(sm.getDataType()), 8);
+        return switch (sm) {
+            case ComponentSampleModel c -> Math.max(c.getPixelStride(), c.getNumBands()) * elementBytes;
+            case MultiPixelPackedSampleModel m -> Math.ceilDiv(m.getPixelBitStride(), 8);
+            default -> elementBytes; // one packed element per pixel
+        };
     }
 
     /**
@@ -374,7 +466,10 @@ public final class ImageFolder implements AutoCloseable {
         return files;
     }
 
-    /** The image files left out because ImageIO could not decode them (empty unless skipping was asked). */
+    /**
+     * The image files left out because ImageIO could not decode them or the limits refused them
+     * (empty unless skipping was asked).
+     */
     public List<Path> skipped() {
         return skipped;
     }

@@ -98,7 +98,7 @@ class IdxFileTest {
 
     @Test
     void readsAGzippedFileLargerThanTheFirstBuffer() throws IOException {
-        byte[] data = new byte[3 << 20]; // 3 MiB: the buffer grows twice past its first MiB
+        byte[] data = new byte[3 << 20]; // 3 MiB: read in three chunks, elements numbered across them
         for (int i = 0; i < data.length; i++) {
             data[i] = (byte) (i * 31 % 251);
         }
@@ -242,10 +242,11 @@ class IdxFileTest {
 
     @Test
     void dimensionsDeclaringMoreDataThanPresentAreRefused() throws IOException {
-        // 1.9 GB declared, 10 bytes present: refused from the file length (plain) or at the end of the data (gzip)
-        byte[] lying = idx(0x08, new int[] {60000, 28, 28, 40}, new byte[10]);
-        refused("lying.idx", lying, "at byte 30: truncated: dimensions (60000, 28, 28, 40) of unsigned byte declare"
-                + " 1881600000 bytes of data from byte 20, but the file ends after 10 of them");
+        // 188 MB declared (little enough for any test heap to admit), 10 bytes present: refused from the file
+        // length (plain) or at the end of the data (gzip), having allocated one chunk
+        byte[] lying = idx(0x08, new int[] {60000, 28, 28, 4}, new byte[10]);
+        refused("lying.idx", lying, "at byte 30: truncated: dimensions (60000, 28, 28, 4) of unsigned byte declare"
+                + " 188160000 bytes of data from byte 20, but the file ends after 10 of them");
         refused("lying.gz", gzip(lying), "at byte 30: truncated", "the data ends after 10 of them");
     }
 
