@@ -107,8 +107,8 @@ public final class ModelFile {
      *                       system property {@value #MAX_PARAMETERS_PROPERTY}
      * @param maxActivations most elements in one sample's input and all its nodes' outputs together
      *                       (what a batch-1 plan holds; a batch of N holds N times that); default
-     *                       {@value #DEFAULT_MAX_ACTIVATIONS} (1 GiB of f32 per sample, about 100 times
-     *                       AlexNet's), or the system property {@value #MAX_ACTIVATIONS_PROPERTY}
+     *                       {@value #DEFAULT_MAX_ACTIVATIONS} (1 GiB of f32 per sample, about 130 times
+     *                       AlexNet's 2.1 million), or the system property {@value #MAX_ACTIVATIONS_PROPERTY}
      */
     public record Limits(long maxParameters, long maxActivations) {
         public static final String MAX_PARAMETERS_PROPERTY = "deepnet.modelfile.maxParameters";
@@ -135,7 +135,7 @@ public final class ModelFile {
                 return fallback;
             }
             try {
-                return Long.parseLong(v.strip().replace("_", ""));
+                return Long.parseLong(v.strip());
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("system property " + key + " must be a whole number, got '" + v + "'", e);
             }
