@@ -12,11 +12,11 @@ import dev.deepnet.nn.Lrn;
 import dev.deepnet.nn.MaxPool2d;
 import dev.deepnet.nn.Model;
 import dev.deepnet.nn.Node;
+import dev.deepnet.nn.Parameter;
 import dev.deepnet.nn.Relu;
 import dev.deepnet.nn.Sigmoid;
 import dev.deepnet.nn.Softmax;
 import dev.deepnet.nn.Tanh;
-import dev.deepnet.ops.Activation;
 import dev.deepnet.ops.Conv2dSpec;
 import dev.deepnet.ops.LrnSpec;
 import dev.deepnet.ops.Pool2dSpec;
@@ -41,7 +41,15 @@ import java.util.Map;
  *  "nodes": [{"layer": "conv", "name": "conv1", "inputs": [0], "in": 1, "out": 32, "kernel": [5, 5],
  *             "stride": [1, 1], "padding": [2, 2, 2, 2], "dilation": [1, 1]}, ...]}
  * }</pre>
- * Node 0 is the input; node i + 1 is the i-th entry of {@code nodes}.
+ * Node 0 is the input; node i + 1 is the i-th entry of {@code nodes}; a node's inputs are earlier
+ * nodes, so the graph has no cycles. Reading is strict: a field of the wrong type or range, a
+ * field a layer does not have, or a missing one fails the load.
+ *
+ * <p>Loading a file is safe with a file from anyone: the file is checked in full before any
+ * memory is allocated for the model, and what it may ask for is bounded by its own size (its
+ * parameters are its tensors) and by {@link Limits}. A bad file fails with a
+ * {@link SafeTensorsException} that names the file and what is wrong, e.g. {@code m.safetensors:
+ * its architecture is invalid: layer 'conv2': kernel must have 2 entries, got [3]}.
  */
 public final class ModelFile {
     private ModelFile() {}
@@ -88,27 +96,116 @@ public final class ModelFile {
         }
     }
 
-    /** Builds the model the file describes and loads its weights; the file is fully checked first. */
-    public static Model load(Path file) throws IOException {
-        String json;
-        try (SafeTensorsFile f = SafeTensors.read(file)) {
-            json = f.metadata().get(ARCHITECTURE_KEY);
+    /**
+     * Limits on what a model file may ask of memory, checked before anything is allocated. A file
+     * cannot ask for more parameter memory than it holds (every parameter is a tensor in it), but a
+     * few hundred bytes of architecture can describe layers whose activations need terabytes once a
+     * plan is compiled, and a large file may simply be more than a service wants to load.
+     *
+     * @param maxParameters  most parameter elements (4 bytes each) in the whole model; default
+     *                       {@value #DEFAULT_MAX_PARAMETERS} (4 GiB of f32, 17 times AlexNet), or the
+     *                       system property {@value #MAX_PARAMETERS_PROPERTY}
+     * @param maxActivations most elements in one sample's input and all its nodes' outputs together
+     *                       (what a batch-1 plan holds; a batch of N holds N times that); default
+     *                       {@value #DEFAULT_MAX_ACTIVATIONS} (1 GiB of f32 per sample, about 130 times
+     *                       AlexNet's 2.1 million), or the system property {@value #MAX_ACTIVATIONS_PROPERTY}
+     */
+    public record Limits(long maxParameters, long maxActivations) {
+        public static final String MAX_PARAMETERS_PROPERTY = "deepnet.modelfile.maxParameters";
+        public static final String MAX_ACTIVATIONS_PROPERTY = "deepnet.modelfile.maxActivations";
+        public static final long DEFAULT_MAX_PARAMETERS = 1L << 30;
+        public static final long DEFAULT_MAX_ACTIVATIONS = 1L << 28;
+
+        public Limits {
+            if (maxParameters < 1 || maxActivations < 1) {
+                throw new IllegalArgumentException("model file limits must be positive, got maxParameters " + maxParameters
+                        + ", maxActivations " + maxActivations);
+            }
         }
+
+        /** The limits the system properties set now, each defaulting as documented above. */
+        public static Limits fromSystemProperties() {
+            return new Limits(property(MAX_PARAMETERS_PROPERTY, DEFAULT_MAX_PARAMETERS),
+                    property(MAX_ACTIVATIONS_PROPERTY, DEFAULT_MAX_ACTIVATIONS));
+        }
+
+        private static long property(String key, long fallback) {
+            String v = System.getProperty(key);
+            if (v == null) {
+                return fallback;
+            }
+            try {
+                return Long.parseLong(v.strip());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("system property " + key + " must be a whole number, got '" + v + "'", e);
+            }
+        }
+    }
+
+    /**
+     * Builds the model the file describes and loads its weights, within
+     * {@link Limits#fromSystemProperties()}; see {@link #load(Path, Limits)}.
+     */
+    public static Model load(Path file) throws IOException {
+        return load(file, Limits.fromSystemProperties());
+    }
+
+    /**
+     * Builds the model the file describes and loads its weights. The whole file is checked before a
+     * single layer is made: the architecture's every field, the graph, every node's output shape,
+     * every parameter's name and shape against the file's tensors (F32, none missing, none extra),
+     * and the {@code limits}. So a bad file costs memory in proportion to its header, not to what
+     * it claims. Any failure throws {@link SafeTensorsException} naming the file and what is wrong,
+     * and frees whatever was built.
+     */
+    public static Model load(Path file, Limits limits) throws IOException {
+        try (SafeTensorsFile f = SafeTensors.read(file)) {
+            return load(f, limits);
+        }
+    }
+
+    /** {@link #load(Path, Limits)} from a file already open; it stays open. */
+    static Model load(SafeTensorsFile f, Limits limits) throws IOException {
+        Path file = f.file();
+        String json = f.metadata().get(ARCHITECTURE_KEY);
         if (json == null) {
             throw new SafeTensorsException(file, "holds no deepnet architecture (metadata key '" + ARCHITECTURE_KEY
                     + "'); load its weights into a model you build with ModelWeights.load");
         }
+        Architecture architecture;
+        try {
+            architecture = Architecture.read(json, limits);
+        } catch (Architecture.InvalidException e) {
+            throw new SafeTensorsException(file, "its architecture is invalid: " + e.getMessage());
+        } catch (RuntimeException e) { // a check is missing in Architecture; still the loader's exception, cause kept
+            throw new SafeTensorsException(file, "its architecture cannot be read: " + e, e);
+        }
+        ModelWeights.checkFits(f, architecture.parameters(), "its architecture");
+
+        // The file fits: only now is memory allocated. A failure from here on (an I/O error, the
+        // file changed on disk since its header was read, no memory) frees every layer made.
         Model model;
         try {
-            model = build(json);
-        } catch (RuntimeException | Json.SyntaxException e) {
-            throw new SafeTensorsException(file, "its architecture cannot be read: " + e.getMessage(), e);
+            model = architecture.build(); // closes what it made when it fails
+        } catch (RuntimeException e) {
+            throw new SafeTensorsException(file, "its architecture passed every check but could not be built: " + e, e);
         }
         try {
-            ModelWeights.load(model, file);
+            Map<String, Parameter> params = ModelWeights.named(model);
+            if (!params.keySet().equals(architecture.parameters().keySet())) {
+                throw new IllegalStateException("the built model's parameters " + params.keySet()
+                        + " are not those its architecture names " + architecture.parameters().keySet());
+            }
+            // A fresh model that nobody else sees: copying straight into it changes nothing of the caller's.
+            for (Map.Entry<String, Parameter> e : params.entrySet()) {
+                f.copyTo(e.getKey(), e.getValue().value());
+            }
             return model;
-        } catch (IOException | RuntimeException e) {
-            model.close();
+        } catch (IOException | RuntimeException | Error e) {
+            Architecture.closeAll(model.layers(), e);
+            if (e instanceof RuntimeException r) {
+                throw new SafeTensorsException(file, "its weights could not be loaded: " + r, r);
+            }
             throw e;
         }
     }
@@ -193,84 +290,7 @@ public final class ModelFile {
         return sb.append(']').toString();
     }
 
-    // ---------------------------------------------------------------- reading
-
-    /** Builds a model (parameters zero, to be loaded) from its architecture JSON. */
-    static Model build(String json) throws Json.SyntaxException {
-        Map<String, Object> root = object(Json.parse(json), "the architecture");
-        if (!FORMAT.equals(root.get("format"))) {
-            throw new IllegalArgumentException("format is " + root.get("format") + ", expected " + FORMAT);
-        }
-        Model.Builder b = Model.builder(Shape.of(longs(root.get("input"), "input")));
-        List<Node> nodes = new ArrayList<>();
-        nodes.add(b.input());
-        for (Object o : list(root.get("nodes"), "nodes")) {
-            Map<String, Object> n = object(o, "a node");
-            List<Node> inputs = new ArrayList<>();
-            for (long i : longs(n.get("inputs"), "inputs")) {
-                if (i < 0 || i >= nodes.size()) {
-                    throw new IllegalArgumentException("node " + nodes.size() + " takes input " + i + ", which is not an earlier node");
-                }
-                inputs.add(nodes.get((int) i));
-            }
-            Layer layer = layer(n);
-            layer.named(string(n.get("name"), "name"));
-            nodes.add(b.add(layer, inputs.toArray(new Node[0])));
-        }
-        long output = integer(root.get("output"), "output");
-        if (output < 1 || output >= nodes.size()) {
-            throw new IllegalArgumentException("output " + output + " is not a layer node");
-        }
-        return b.build(nodes.get((int) output), 0);
-    }
-
-    private static Layer layer(Map<String, Object> n) {
-        String kind = string(n.get("layer"), "layer");
-        return switch (kind) {
-            case "dense" -> new Dense((int) integer(n.get("in"), "in"), (int) integer(n.get("out"), "out"),
-                    Activation.valueOf(string(n.get("activation"), "activation").toUpperCase(Locale.ROOT)));
-            case "conv" -> {
-                long[] k = longs(n.get("kernel"), "kernel");
-                long[] s = longs(n.get("stride"), "stride");
-                long[] p = longs(n.get("padding"), "padding");
-                long[] d = longs(n.get("dilation"), "dilation");
-                yield new Conv2d((int) integer(n.get("in"), "in"), (int) integer(n.get("out"), "out"), (int) k[0], (int) k[1],
-                        new Conv2dSpec((int) s[0], (int) s[1], (int) p[0], (int) p[1], (int) p[2], (int) p[3], (int) d[0], (int) d[1]));
-            }
-            case "maxpool" -> new MaxPool2d(poolSpec(n));
-            case "avgpool" -> new AvgPool2d(poolSpec(n));
-            case "lrn" -> new Lrn(new LrnSpec((int) integer(n.get("size"), "size"), (float) number(n.get("alpha"), "alpha"),
-                    (float) number(n.get("beta"), "beta"), (float) number(n.get("k"), "k")));
-            case "dropout" -> new Dropout(number(n.get("p"), "p"));
-            case "flatten" -> new Flatten();
-            case "sigmoid" -> new Sigmoid();
-            case "relu" -> new Relu();
-            case "tanh" -> new Tanh();
-            case "softmax" -> new Softmax();
-            case "add" -> new Add();
-            case "concat" -> new Concat();
-            default -> throw new IllegalArgumentException("unknown layer type '" + kind + "'");
-        };
-    }
-
-    private static Pool2dSpec poolSpec(Map<String, Object> n) {
-        long[] k = longs(n.get("kernel"), "kernel");
-        long[] s = longs(n.get("stride"), "stride");
-        long[] p = longs(n.get("padding"), "padding");
-        Object count = n.get("count_padding");
-        if (!(count instanceof Boolean c)) {
-            throw new IllegalArgumentException("count_padding must be true or false");
-        }
-        return new Pool2dSpec((int) k[0], (int) k[1], (int) s[0], (int) s[1], (int) p[0], (int) p[1], (int) p[2], (int) p[3], c);
-    }
-
-    @SuppressWarnings("unchecked")
-    private static Map<String, Object> object(Object o, String what) {
-        if (!(o instanceof Map<?, ?> m)) {
-            throw new IllegalArgumentException(what + " must be a JSON object");
-        }
-        return (Map<String, Object>) m;
-    }
+    // ---------------------------------------------------------------- reading class names
 
     private static List<?> list(Object o, String what) {
         if (!(o instanceof List<?> l)) {
@@ -284,28 +304,5 @@ public final class ModelFile {
             throw new IllegalArgumentException(what + " must be a string");
         }
         return s;
-    }
-
-    private static long integer(Object o, String what) {
-        if (!(o instanceof Json.Num n) || !n.integer()) {
-            throw new IllegalArgumentException(what + " must be an integer");
-        }
-        return Long.parseLong(n.text());
-    }
-
-    private static double number(Object o, String what) {
-        if (!(o instanceof Json.Num n)) {
-            throw new IllegalArgumentException(what + " must be a number");
-        }
-        return Double.parseDouble(n.text());
-    }
-
-    private static long[] longs(Object o, String what) {
-        List<?> l = list(o, what);
-        long[] out = new long[l.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = integer(l.get(i), what);
-        }
-        return out;
     }
 }

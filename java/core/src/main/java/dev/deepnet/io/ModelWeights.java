@@ -3,10 +3,12 @@ package dev.deepnet.io;
 import dev.deepnet.nn.Layer;
 import dev.deepnet.nn.Model;
 import dev.deepnet.nn.Parameter;
+import dev.deepnet.tensor.Shape;
 import dev.deepnet.tensor.Tensor;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,26 +46,9 @@ public final class ModelWeights {
     public static Map<String, String> load(Model model, Path file) throws IOException {
         Map<String, Parameter> params = named(model);
         try (SafeTensorsFile f = SafeTensors.read(file)) {
-            List<String> problems = new ArrayList<>();
-            for (Map.Entry<String, Parameter> e : params.entrySet()) {
-                String name = e.getKey();
-                if (!f.contains(name)) {
-                    problems.add("missing tensor '" + name + "' " + e.getValue().shape());
-                } else if (!"F32".equals(f.dtype(name))) {
-                    problems.add("tensor '" + name + "' is " + f.dtype(name) + ", not F32");
-                } else if (!java.util.Arrays.equals(f.dims(name), e.getValue().shape().dims())) {
-                    problems.add("tensor '" + name + "' has shape " + java.util.Arrays.toString(f.dims(name)) + " but the model's is "
-                            + e.getValue().shape());
-                }
-            }
-            for (String name : f.names()) {
-                if (!params.containsKey(name)) {
-                    problems.add("tensor '" + name + "' is not a parameter of this model");
-                }
-            }
-            if (!problems.isEmpty()) {
-                throw new SafeTensorsException(file, "does not fit the model (nothing was loaded): " + String.join("; ", problems));
-            }
+            Map<String, Shape> expected = new LinkedHashMap<>();
+            params.forEach((name, p) -> expected.put(name, p.shape()));
+            checkFits(f, expected, "the model");
             // Validated: every copy below fits. Read into staging tensors first, so that an I/O error
             // part-way (a file truncated after the header was read) still changes nothing.
             Map<Parameter, Tensor> staged = new LinkedHashMap<>();
@@ -76,6 +61,44 @@ public final class ModelWeights {
                 staged.values().forEach(Tensor::close);
             }
             return f.metadata();
+        }
+    }
+
+    /** Most problems listed in one message; a hostile file may hold millions of stray tensors. */
+    private static final int MAX_PROBLEMS_LISTED = 10;
+
+    /**
+     * Throws unless {@code f} holds exactly the {@code expected} tensors, each F32 of its shape. The
+     * file's header has been validated ({@link SafeTensorsFile}): each tensor's bytes lie in the file,
+     * sized for its shape and dtype, and no two overlap. So when this passes, every expected element
+     * is backed by four bytes of the file itself: the file's size bounds what loading it allocates.
+     */
+    static void checkFits(SafeTensorsFile f, Map<String, Shape> expected, String what) throws SafeTensorsException {
+        List<String> problems = new ArrayList<>();
+        int count = 0;
+        for (Map.Entry<String, Shape> e : expected.entrySet()) {
+            String name = e.getKey();
+            String problem = null;
+            if (!f.contains(name)) {
+                problem = "missing tensor '" + name + "' " + e.getValue();
+            } else if (!"F32".equals(f.dtype(name))) {
+                problem = "tensor '" + name + "' is " + f.dtype(name) + ", not F32";
+            } else if (!Arrays.equals(f.dims(name), e.getValue().dims())) {
+                problem = "tensor '" + name + "' has shape " + Arrays.toString(f.dims(name)) + " but " + what + "'s is "
+                        + e.getValue();
+            }
+            if (problem != null && count++ < MAX_PROBLEMS_LISTED) {
+                problems.add(problem);
+            }
+        }
+        for (String name : f.names()) {
+            if (!expected.containsKey(name) && count++ < MAX_PROBLEMS_LISTED) {
+                problems.add("tensor " + SafeTensorsFile.quoteName(name) + " is not a parameter of " + what);
+            }
+        }
+        if (count > 0) {
+            throw new SafeTensorsException(f.file(), "does not fit " + what + " (nothing was loaded): " + String.join("; ", problems)
+                    + (count > problems.size() ? "; and " + (count - problems.size()) + " more" : ""));
         }
     }
 }

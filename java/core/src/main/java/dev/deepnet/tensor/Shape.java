@@ -48,13 +48,14 @@ public final class Shape {
         return dims.length;
     }
 
+    /** Dimension {@code i}, 0 outermost; throws {@link IndexOutOfBoundsException} naming this shape when there is none. */
     public long dim(int i) {
-        return dims[i];
+        return dims[checkIndex(i)];
     }
 
     /** Dimension {@code i} as an int, for loops over it; throws when it does not fit. */
     public int intDim(int i) {
-        return Math.toIntExact(dims[i]);
+        return Math.toIntExact(dims[checkIndex(i)]);
     }
 
     /** The dimensions (a copy). */
@@ -72,11 +73,24 @@ public final class Shape {
         return byteSize;
     }
 
-    /** This shape with dimension 0 replaced, e.g. another batch size. */
+    /**
+     * This shape with dimension {@code i} replaced, e.g. another batch size. Throws
+     * {@link IndexOutOfBoundsException} when the shape has no dimension {@code i}, and
+     * {@link IllegalArgumentException} when {@code value} is not positive.
+     */
     public Shape withDim(int i, long value) {
         long[] d = dims.clone();
-        d[i] = value;
+        d[checkIndex(i)] = value;
         return new Shape(d);
+    }
+
+    /** {@code i} when it names a dimension; otherwise an exception naming the shape, not just an array length. */
+    private int checkIndex(int i) {
+        if (i < 0 || i >= dims.length) {
+            throw new IndexOutOfBoundsException("shape " + this + " of rank " + dims.length + " has no dimension " + i
+                    + " (dimensions are 0 to " + (dims.length - 1) + ")");
+        }
+        return i;
     }
 
     /** (n, this...): a sample shape with a batch dimension in front. */

@@ -2,6 +2,7 @@ package dev.deepnet.io;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 
 /** Safetensors files assembled byte by byte from the specification, without the code under test. */
 final class HandBuilt {
@@ -52,5 +53,70 @@ final class HandBuilt {
             out.writeBytes(p);
         }
         return out.toByteArray();
+    }
+
+    /** A tensor for {@link #tensors}: its dtype as the header spells it and its dimensions. */
+    record Spec(String dtype, long... dims) {
+        static Spec f32(long... dims) {
+            return new Spec("F32", dims);
+        }
+
+        long bytes() {
+            long n = dtype.equals("F16") || dtype.equals("BF16") ? 2 : dtype.equals("F64") || dtype.equals("I64") ? 8 : 4;
+            for (long d : dims) {
+                n *= d;
+            }
+            return n;
+        }
+    }
+
+    /**
+     * A safetensors file holding {@code tensors} in order, back to back, and {@code metadata} (may
+     * be empty). Data byte i is i % 61, so every F32 value is finite and the tensors differ.
+     */
+    static byte[] tensors(Map<String, String> metadata, Map<String, Spec> tensors) {
+        StringBuilder header = new StringBuilder("{");
+        if (!metadata.isEmpty()) {
+            header.append("\"__metadata__\":{");
+            boolean first = true;
+            for (Map.Entry<String, String> e : metadata.entrySet()) {
+                header.append(first ? "" : ",").append(string(e.getKey())).append(':').append(string(e.getValue()));
+                first = false;
+            }
+            header.append('}');
+        }
+        long offset = 0;
+        for (Map.Entry<String, Spec> e : tensors.entrySet()) {
+            header.append(header.length() == 1 ? "" : ",").append(string(e.getKey())).append(":{\"dtype\":\"")
+                    .append(e.getValue().dtype()).append("\",\"shape\":[");
+            long[] dims = e.getValue().dims();
+            for (int i = 0; i < dims.length; i++) {
+                header.append(i == 0 ? "" : ",").append(dims[i]);
+            }
+            long end = offset + e.getValue().bytes();
+            header.append("],\"data_offsets\":[").append(offset).append(',').append(end).append("]}");
+            offset = end;
+        }
+        header.append('}');
+        byte[] data = new byte[Math.toIntExact(offset)];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (byte) (i % 61); // a top byte below 0x7F: never an F32 exponent of all ones (inf, NaN)
+        }
+        return file(header.toString(), data);
+    }
+
+    /** {@code s} as a JSON string literal: quotes, backslashes and control characters escaped. */
+    static String string(String s) {
+        StringBuilder sb = new StringBuilder("\"");
+        for (char c : s.toCharArray()) {
+            if (c == '"' || c == '\\') {
+                sb.append('\\').append(c);
+            } else if (c < 0x20) {
+                sb.append(String.format("\\u%04x", (int) c));
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.append('"').toString();
     }
 }
