@@ -29,6 +29,8 @@ public final class Tensor implements AutoCloseable {
 
     /** Bytes of tensor memory allocated by this JVM so far (never decreases): a steady state adds none. */
     private static final java.util.concurrent.atomic.AtomicLong ALLOCATED = new java.util.concurrent.atomic.AtomicLong();
+    /** Bytes of tensor memory allocated and not yet freed (owned tensors and open tensor arenas). */
+    private static final java.util.concurrent.atomic.AtomicLong LIVE = new java.util.concurrent.atomic.AtomicLong();
 
     private final Shape shape;
     private final MemorySegment data; // shape.byteSize() bytes, row-major
@@ -48,6 +50,7 @@ public final class Tensor implements AutoCloseable {
         try {
             MemorySegment data = arena.allocate(shape.byteSize(), ALIGNMENT);
             ALLOCATED.addAndGet(shape.byteSize());
+            LIVE.addAndGet(shape.byteSize());
             return new Tensor(shape, data, arena, new Lifetime());
         } catch (RuntimeException | Error e) {
             arena.close();
@@ -59,6 +62,7 @@ public final class Tensor implements AutoCloseable {
     static Tensor allocate(Arena arena, Lifetime lifetime, Shape shape) {
         MemorySegment data = arena.allocate(shape.byteSize(), ALIGNMENT);
         ALLOCATED.addAndGet(shape.byteSize());
+        LIVE.addAndGet(shape.byteSize());
         return new Tensor(shape, data, null, lifetime);
     }
 
@@ -95,6 +99,19 @@ public final class Tensor implements AutoCloseable {
     /** Total bytes of tensor memory ever allocated in this JVM (for leak checks: it must not grow in a steady state). */
     public static long bytesAllocated() {
         return ALLOCATED.get();
+    }
+
+    /**
+     * Bytes of tensor memory allocated in this JVM and not yet freed: owned tensors not closed and
+     * tensor arenas (plans) not closed. A loop that frees what it makes leaves it unchanged.
+     */
+    public static long bytesLive() {
+        return LIVE.get();
+    }
+
+    /** Called by a {@link TensorArena} that has freed {@code bytes} of tensors. */
+    static void freed(long bytes) {
+        LIVE.addAndGet(-bytes);
     }
 
     public Shape shape() {
@@ -250,6 +267,7 @@ public final class Tensor implements AutoCloseable {
     public void close() {
         if (owned != null && lifetime.end(this)) {
             owned.close();
+            LIVE.addAndGet(-shape.byteSize());
         }
     }
 

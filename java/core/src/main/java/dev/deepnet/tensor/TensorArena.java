@@ -12,12 +12,15 @@ public final class TensorArena implements AutoCloseable {
 
     private final Arena arena = Arena.ofShared();
     private final Lifetime lifetime = new Lifetime();
+    private final java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
 
     /** A zeroed, 64-byte aligned tensor, freed when this arena is closed. */
     public Tensor allocate(Shape shape) {
         lifetime.acquire(this); // not while (or after) the arena closes
         try {
-            return Tensor.allocate(arena, lifetime, shape);
+            Tensor t = Tensor.allocate(arena, lifetime, shape);
+            bytes.addAndGet(shape.byteSize());
+            return t;
         } finally {
             lifetime.release();
         }
@@ -32,6 +35,7 @@ public final class TensorArena implements AutoCloseable {
     public void close() {
         if (lifetime.end(this)) {
             arena.close();
+            Tensor.freed(bytes.get());
         }
     }
 

@@ -93,4 +93,22 @@ class TensorTest {
             assertThrows(IllegalArgumentException.class, () -> Tensor.wrap(MemorySegment.ofArray(new float[3]), Shape.of(3)));
         }
     }
+
+    @Test
+    void liveBytesCountWhatIsAllocatedAndNotYetFreed() {
+        long before = Tensor.bytesLive();
+        Tensor owned = Tensor.allocate(Shape.of(4, 5));
+        assertEquals(before + 80, Tensor.bytesLive());
+        owned.reshape(Shape.of(20)).close(); // a view frees nothing
+        assertEquals(before + 80, Tensor.bytesLive());
+        owned.close();
+        owned.close();
+        assertEquals(before, Tensor.bytesLive());
+        try (TensorArena arena = new TensorArena()) {
+            arena.allocate(Shape.of(3));
+            arena.allocate(Shape.of(2, 2));
+            assertEquals(before + 28, Tensor.bytesLive());
+        }
+        assertEquals(before, Tensor.bytesLive());
+    }
 }
