@@ -5,38 +5,50 @@ import dev.deepnet.nn.Model;
 import dev.deepnet.nn.Plan;
 import dev.deepnet.ops.Backend;
 import dev.deepnet.ops.Ops;
-
-
 import java.lang.foreign.MemorySegment;
-
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.Semaphore;
+import java.util.function.IntFunction;
 import java.util.function.Supplier;
 
 /**
  * Inference for services: call it from as many threads as you like. The model's weights are
- * shared and only read; each concurrent call borrows a worker (its own {@link Ops} and inference
- * plans, for one sample and for up to {@code maxBatch}) from a pool and returns it, so there is no
- * one-predictor-per-thread rule and no per-call native allocation once the pool is warm. Workers
- * are created when more calls run at once than before; {@link #warmup} creates one ahead of the
- * first call (oneDNN builds its kernels then, 30–80 µs each, not on a user's request).
+ * shared and only read; each call borrows a worker (its own {@link Ops} and inference plans, for
+ * one sample and for up to {@code maxBatch}) and returns it, so there is no
+ * one-predictor-per-thread rule and no per-call native allocation once the workers are warm.
+ *
+ * <p><b>Threads are a budget.</b> A predictor computes on at most {@link #threads()} threads in
+ * all: each worker runs oneDNN on {@link #threadsPerWorker()} of them, and at most
+ * {@code threads / threadsPerWorker} workers exist and run at once; further callers wait for one.
+ * The default gives every core its own single-threaded worker, which serves many concurrent
+ * callers best (small requests gain little from a second thread, and OpenMP teams on cores that
+ * are already busy slow everyone down); a predictor for one caller with large batches does better
+ * with {@code threadsPerWorker == threads}. Every worker has the same thread count, so a
+ * prediction does not depend on which worker made it. The most recently used idle worker serves
+ * the next call (its memory is warm; the others stay idle). {@link #warmup} creates one ahead of
+ * the first call (oneDNN builds its kernels then, not on a user's request).
  *
  * <p>Do not train the model while predicting: the weights must not change under readers.
  */
 public final class Predictor implements AutoCloseable {
 
     private final Model model;
-    private final Supplier<Ops> opsFactory;
+    private final IntFunction<Ops> opsFactory; // threads per worker -> a worker's ops
     private final int maxBatch;
-    private final ConcurrentLinkedQueue<Worker> idle = new ConcurrentLinkedQueue<>();
+    private final int threads;
+    private final int threadsPerWorker;
+    /** One permit per worker that may run at once: threads / threadsPerWorker. Fair, so no caller starves. */
+    private final Semaphore running;
+    private final ConcurrentLinkedDeque<Worker> idle = new ConcurrentLinkedDeque<>(); // most recently used first
     private final List<Worker> all = new ArrayList<>(); // guarded by itself
     /** Held by every call: {@link #close} waits for the calls running and refuses new ones. */
     private final Lifetime lifetime = new Lifetime();
 
     /** One thread's means to run the model. */
     private final class Worker implements AutoCloseable {
-        final Ops ops = opsFactory.get();
+        final Ops ops = opsFactory.apply(threadsPerWorker);
         final Plan single = model.compileForInference(ops, 1);
         Plan batch; // (maxBatch, ...), built on first batch call
         Plan tail; // the last batch size that was not maxBatch, rebuilt when it changes
@@ -73,18 +85,70 @@ public final class Predictor implements AutoCloseable {
         }
     }
 
-    /** A predictor on the selected backend ({@link Backend#selected()}), batches of up to {@code maxBatch}. */
+    /**
+     * A predictor on the selected backend ({@link Backend#selected()}), batches of up to
+     * {@code maxBatch}, computing on every core ({@link #defaultThreads()}), one thread per worker.
+     */
     public Predictor(Model model, int maxBatch) {
-        this(model, Backend.selected()::newOps, maxBatch);
+        this(model, maxBatch, defaultThreads(), 1);
     }
 
-    public Predictor(Model model, Supplier<Ops> opsFactory, int maxBatch) {
+    /**
+     * A predictor on the selected backend that computes on at most {@code threads} threads, in
+     * workers of {@code threadsPerWorker} threads each ({@code threadsPerWorker} divides into
+     * {@code threads}; the remainder is left unused).
+     */
+    public Predictor(Model model, int maxBatch, int threads, int threadsPerWorker) {
+        this(model, Backend.selected()::newOps, maxBatch, threads, threadsPerWorker);
+    }
+
+    /**
+     * A predictor whose workers' ops come from {@code opsFactory}, which is given the threads
+     * per worker; at most {@code threads / threadsPerWorker} workers run at once.
+     */
+    public Predictor(Model model, IntFunction<Ops> opsFactory, int maxBatch, int threads, int threadsPerWorker) {
         if (maxBatch < 1) {
             throw new IllegalArgumentException("maxBatch must be >= 1, got " + maxBatch);
+        }
+        if (threadsPerWorker < 1 || threads < threadsPerWorker) {
+            throw new IllegalArgumentException("need 1 <= threadsPerWorker <= threads, got threadsPerWorker " + threadsPerWorker
+                    + " and threads " + threads);
         }
         this.model = model;
         this.opsFactory = opsFactory;
         this.maxBatch = maxBatch;
+        this.threads = threads;
+        this.threadsPerWorker = threadsPerWorker;
+        this.running = new Semaphore(threads / threadsPerWorker, true);
+    }
+
+    /**
+     * A predictor whose workers' ops come from {@code opsFactory} with whatever threads those ops
+     * use; at most {@link #defaultThreads()} workers run at once (ops that each use every core
+     * then oversubscribe them: prefer the constructors that take a thread budget).
+     */
+    public Predictor(Model model, Supplier<Ops> opsFactory, int maxBatch) {
+        this(model, threads -> opsFactory.get(), maxBatch, defaultThreads(), 1);
+    }
+
+    /** The cores this JVM may use: the default thread budget. */
+    public static int defaultThreads() {
+        return Runtime.getRuntime().availableProcessors();
+    }
+
+    /** The most threads this predictor computes on at once. */
+    public int threads() {
+        return threads;
+    }
+
+    /** The threads each worker's oneDNN calls use. */
+    public int threadsPerWorker() {
+        return threadsPerWorker;
+    }
+
+    /** The most workers that exist and run at once: {@code threads / threadsPerWorker}. */
+    public int maxWorkers() {
+        return threads / threadsPerWorker;
     }
 
     /** Floats per input sample. */
@@ -157,11 +221,20 @@ public final class Predictor implements AutoCloseable {
         return result;
     }
 
-    /** A worker for one call; the predictor stays held until {@link #release}. */
+    /**
+     * A worker for one call, waiting while {@link #maxWorkers()} calls run; the predictor stays
+     * held until {@link #release}.
+     */
     private Worker borrow() {
         lifetime.acquire("this Predictor");
         try {
-            Worker w = idle.poll();
+            running.acquireUninterruptibly();
+        } catch (RuntimeException | Error e) {
+            lifetime.release();
+            throw e;
+        }
+        try {
+            Worker w = idle.pollFirst();
             if (w == null) {
                 w = new Worker();
                 synchronized (all) {
@@ -170,17 +243,19 @@ public final class Predictor implements AutoCloseable {
             }
             return w;
         } catch (RuntimeException | Error e) {
+            running.release();
             lifetime.release();
             throw e;
         }
     }
 
     private void release(Worker w) {
-        idle.add(w);
+        idle.addFirst(w);
+        running.release();
         lifetime.release();
     }
 
-    /** Number of workers created so far (at most the largest number of concurrent calls). */
+    /** Number of workers created so far: at most the largest number of calls that ran at once, and at most {@link #maxWorkers()}. */
     public int workers() {
         synchronized (all) {
             return all.size();

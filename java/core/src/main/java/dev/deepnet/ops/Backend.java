@@ -21,8 +21,16 @@ public enum Backend {
 
     /** A new {@link Ops} instance of this backend (close it when done). */
     public Ops newOps() {
+        return newOps(0);
+    }
+
+    /**
+     * A new {@link Ops} instance that computes on at most {@code threads} threads (0: the calling
+     * thread's setting, by default every core); the reference ops always use the calling thread alone.
+     */
+    public Ops newOps(int threads) {
         return switch (this) {
-            case ONEDNN -> new OneDnnOps();
+            case ONEDNN -> new OneDnnOps(threads);
             case REFERENCE -> new ReferenceOps();
         };
     }

@@ -9,6 +9,7 @@ import dev.deepnet.dnnl.Engine;
 import dev.deepnet.dnnl.FormatTag;
 import dev.deepnet.dnnl.Memory;
 import dev.deepnet.dnnl.MemoryDesc;
+import dev.deepnet.dnnl.OpenMp;
 import dev.deepnet.dnnl.PrimitiveDesc;
 import dev.deepnet.dnnl.PropKind;
 import dev.deepnet.dnnl.Stream;
@@ -42,10 +43,47 @@ public final class OneDnnOps extends Ops {
     private final FormatTag blocked;
     private final Map<List<Object>, OneDnnKernel> kernels = new HashMap<>();
 
+    /** Threads every call of this instance runs with; 0: whatever the calling thread is set to (OMP_NUM_THREADS by default). */
+    private final int threads;
+
+    /** Ops that run with the calling thread's OpenMP setting: by default every core, or OMP_NUM_THREADS. */
     public OneDnnOps() {
+        this(0);
+    }
+
+    /**
+     * Ops whose every call runs oneDNN on {@code threads} threads (0: the calling thread's
+     * setting), whichever thread calls: a plan on these ops uses at most that many cores. Needs
+     * oneDNN on OpenMP ({@link OpenMp#isAvailable()}), as bundled.
+     */
+    public OneDnnOps(int threads) {
+        if (threads < 0) {
+            throw new IllegalArgumentException("threads must be >= 0 (0: the calling thread's setting), got " + threads);
+        }
+        if (threads > 0 && !OpenMp.isAvailable()) {
+            throw new UnsupportedOperationException("this oneDNN does not run on OpenMP (" + Dnnl.version().cpuRuntime()
+                    + "), so its thread count cannot be set per Ops instance; use new OneDnnOps() or OMP_NUM_THREADS");
+        }
+        this.threads = threads;
         this.engine = Engine.cpu();
         this.stream = new Stream(engine);
         this.blocked = Dnnl.effectiveCpuIsa().ordinal() >= CpuIsa.AVX512_CORE.ordinal() ? FormatTag.ABCD16B : FormatTag.ABCD8B;
+    }
+
+    /** The thread count every call runs with; 0 when calls take the calling thread's setting. */
+    public int threads() {
+        return threads;
+    }
+
+    /**
+     * OpenMP's thread count is a per-thread setting that oneDNN reads when it creates and when it
+     * runs a primitive: set it on every call, since other code may have changed it in between.
+     */
+    @Override
+    protected void prepareThread() {
+        if (threads > 0) {
+            OpenMp.setThreadsForThisThread(threads);
+        }
     }
 
     @Override

@@ -582,6 +582,16 @@ public abstract class Ops implements AutoCloseable {
             throw new IllegalStateException(op + ": this " + name() + " Ops instance is in use by thread '"
                     + (other == null ? "?" : other.getName()) + "'; an instance serves one thread at a time");
         }
+        try {
+            prepareThread();
+        } catch (RuntimeException | Error e) {
+            user.set(null);
+            throw e;
+        }
+    }
+
+    /** Readies the calling thread for a call of this instance (oneDNN: its thread count); nothing by default. */
+    protected void prepareThread() {
     }
 
     /**
