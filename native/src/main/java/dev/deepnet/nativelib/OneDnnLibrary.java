@@ -65,6 +65,7 @@ public final class OneDnnLibrary {
             Loaded loaded = null;
             NativeLoadException failure = null;
             try {
+                OpenMpEnvironment.apply(); // before libgomp loads: it reads its environment once, then
                 loaded = load(Platform.current(), configured(PATH_PROPERTY, PATH_ENV), configured(CACHE_PROPERTY, CACHE_ENV));
             } catch (NativeLoadException e) {
                 failure = e;
