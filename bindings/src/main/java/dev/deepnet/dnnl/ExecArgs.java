@@ -16,6 +16,8 @@ public final class ExecArgs implements AutoCloseable {
     private final int[] ids;
     private final Memory[] memories;
     private int count;
+    /** The primitive these arguments were last checked against; cleared by every {@link #set}. */
+    private Primitive checkedFor;
 
     public ExecArgs(int capacity) {
         if (capacity < 1) {
@@ -38,6 +40,7 @@ public final class ExecArgs implements AutoCloseable {
             ids[i] = arg;
         }
         memories[i] = memory;
+        checkedFor = null;
         MemorySegment slot = dnnl_exec_arg_t.asSlice(array, i);
         dnnl_exec_arg_t.arg(slot, arg);
         dnnl_exec_arg_t.memory(slot, handle);
@@ -57,6 +60,15 @@ public final class ExecArgs implements AutoCloseable {
     public Memory get(int arg) {
         int i = indexOf(arg);
         return i < 0 ? null : memories[i];
+    }
+
+    /** Whether these arguments, unchanged since, passed {@code p}'s checks (a memory's layout never changes). */
+    boolean checkedFor(Primitive p) {
+        return checkedFor == p;
+    }
+
+    void markChecked(Primitive p) {
+        checkedFor = p;
     }
 
     int count() {

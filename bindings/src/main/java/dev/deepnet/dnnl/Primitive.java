@@ -11,8 +11,9 @@ import java.util.TreeMap;
  * A primitive, created once from its descriptor and executed many times.
  *
  * <p>Execution checks every argument before anything reaches C: each memory is open with a live
- * buffer, each has the layout the primitive expects for that role, and no required argument is
- * missing. oneDNN itself would trust a wrong buffer and read or write past it.
+ * buffer (on every execution), each has the layout the primitive expects for that role, and no
+ * required argument is missing (once per {@link ExecArgs} and primitive, until the arguments
+ * change). oneDNN itself would trust a wrong buffer and read or write past it.
  */
 public final class Primitive extends NativeHandle {
 
@@ -101,7 +102,12 @@ public final class Primitive extends NativeHandle {
                     for (; held < args.count(); held++) {
                         args.memory(held).acquireBuffer();
                     }
-                    check(args);
+                    // Layouts, engines and the set of arguments cannot change without ExecArgs.set, which
+                    // clears the mark: check them once, not on every execution (a downcall per argument).
+                    if (!args.checkedFor(this)) {
+                        check(args);
+                        args.markChecked(this);
+                    }
                     DnnlException.check(dnnl_primitive_execute(h, s, args.count(), args.array()), "dnnl_primitive_execute", what);
                     DnnlException.check(dnnl_stream_wait(s), "dnnl_stream_wait");
                 } finally {

@@ -99,6 +99,35 @@ class HandleSafetyTest {
     }
 
     @Test
+    void argumentsCheckedOnceAreCheckedAgainAfterAnyChange() {
+        try (Engine engine = Engine.cpu(); Stream stream = new Stream(engine);
+             MemoryDesc ab = MemoryDesc.of(DataType.F32, FormatTag.AB, 4, 4);
+             MemoryDesc ba = MemoryDesc.of(DataType.F32, FormatTag.BA, 4, 4);
+             PrimitiveDesc pd = PrimitiveDesc.matmul(engine, ab, ab, null, ab, null);
+             PrimitiveDesc other = PrimitiveDesc.matmul(engine, ba, ab, null, ab, null);
+             Primitive matmul = new Primitive(pd);
+             Primitive transposedMatmul = new Primitive(other);
+             Memory a = Memory.allocate(ab, engine);
+             Memory transposed = Memory.allocate(ba, engine);
+             Memory c = Memory.allocate(ab, engine);
+             ExecArgs args = new ExecArgs(3)) {
+            args.set(Arg.SRC, a).set(Arg.WEIGHTS, a).set(Arg.DST, c);
+            matmul.execute(stream, args);
+            matmul.execute(stream, args); // checked once, still fine
+            args.set(Arg.WEIGHTS, transposed); // a change: checked again, and refused
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> matmul.execute(stream, args));
+            assertTrue(e.getMessage().contains("argument 'weights'"), e.getMessage());
+            args.set(Arg.WEIGHTS, a);
+            matmul.execute(stream, args);
+            // checked against one primitive says nothing about another
+            IllegalArgumentException p = assertThrows(IllegalArgumentException.class, () -> transposedMatmul.execute(stream, args));
+            assertTrue(p.getMessage().contains("argument 'src'"), p.getMessage());
+            c.close(); // liveness is checked on every execution
+            assertThrows(IllegalStateException.class, () -> matmul.execute(stream, args));
+        }
+    }
+
+    @Test
     void aWrappedBufferFreedTooEarlyIsCaughtNotRead() {
         try (Engine engine = Engine.cpu(); Stream stream = new Stream(engine);
              MemoryDesc md = MemoryDesc.of(DataType.F32, FormatTag.AB, 4, 4);
