@@ -110,8 +110,10 @@ public final class Memory extends NativeHandle {
         }
         MemorySegment h = holdHandle();
         try {
-            DnnlException.check(dnnl_memory_set_data_handle(h, newData), "dnnl_memory_set_data_handle");
-            data = newData;
+            if (newData.address() != data.address()) { // a plan re-points at the same buffers every step: no downcall then
+                DnnlException.check(dnnl_memory_set_data_handle(h, newData), "dnnl_memory_set_data_handle");
+            }
+            data = newData; // the segment whose liveness every execution checks
         } finally {
             releaseHandle();
         }
