@@ -13,6 +13,8 @@ import dev.deepnet.ops.Backend;
 import dev.deepnet.ops.Ops;
 import dev.deepnet.tensor.Shape;
 import dev.deepnet.tensor.Tensor;
+import dev.deepnet.train.Loss;
+import dev.deepnet.train.MeanSquaredError;
 import dev.deepnet.train.Sgd;
 import dev.deepnet.train.SoftmaxCrossEntropy;
 import java.util.ArrayList;
@@ -38,7 +40,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * One whole training step — forward, loss, memoized backward, SGD update — through a compiled
  * {@link Plan}: an MLP and a LeNet-style convnet on 28x28 inputs at batch 64, and deep narrow
  * nets (10 sigmoid neurons per layer, batch 16) of growing depth to show the step time growing
- * linearly with depth.
+ * linearly with depth; and the lecture's tiny nets one example per step (the 10-3-10 autoencoder,
+ * the 5 x 10 deep narrow net), where the cost per op, not the arithmetic, is the step time.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -48,7 +51,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
 public class TrainingStepBenchmark {
 
-    @Param({"mlp-784-256-128-10", "lenet-28x28", "narrow-depth-2", "narrow-depth-8", "narrow-depth-32"})
+    @Param({"mlp-784-256-128-10", "lenet-28x28", "autoencoder-10-3-10", "narrow-5x10", "narrow-depth-2", "narrow-depth-8",
+            "narrow-depth-32"})
     public String net;
 
     @Param({"onednn", "reference"})
@@ -58,7 +62,7 @@ public class TrainingStepBenchmark {
     private Model model;
     private Plan plan;
     private Tensor target;
-    private final SoftmaxCrossEntropy loss = new SoftmaxCrossEntropy();
+    private Loss loss = new SoftmaxCrossEntropy();
     private final Sgd sgd = new Sgd(0.01);
 
     @Setup(Level.Trial)
@@ -72,6 +76,22 @@ public class TrainingStepBenchmark {
             model = Model.sequential(Shape.of(1, 28, 28), 1, new Conv2d(1, 32, 5, 1, 2), new Relu(), new MaxPool2d(2, 2),
                     new Conv2d(32, 64, 5, 1, 2), new Relu(), new MaxPool2d(2, 2), new Flatten(),
                     new Dense(64 * 7 * 7, 128, Activation.RELU), new Dense(128, 10));
+        } else if (net.startsWith("autoencoder")) {
+            // the lecture's 10-3-10 sigmoid autoencoder, one shadow per step, squared error
+            model = Model.sequential(Shape.of(10), 1, new Dense(10, 3, Activation.SIGMOID), new Dense(3, 10, Activation.SIGMOID));
+            loss = new MeanSquaredError();
+            batch = 1;
+        } else if (net.equals("narrow-5x10")) {
+            // the lecture's deep narrow net: 5 hidden layers of 10 sigmoid neurons, one example per step
+            List<Layer> layers = new ArrayList<>();
+            layers.add(new Dense(10, 10, Activation.SIGMOID));
+            for (int i = 1; i < 5; i++) {
+                layers.add(new Dense(10, 10, Activation.SIGMOID));
+            }
+            layers.add(new Dense(10, 3, Activation.SIGMOID));
+            model = Model.sequential(Shape.of(10), 1, layers.toArray(new Layer[0]));
+            loss = new MeanSquaredError();
+            batch = 1;
         } else {
             int depth = Integer.parseInt(net.substring(net.lastIndexOf('-') + 1));
             List<Layer> layers = new ArrayList<>();

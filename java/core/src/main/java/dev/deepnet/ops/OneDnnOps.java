@@ -29,7 +29,10 @@ import java.util.function.Supplier;
  * picks its preferred (often blocked) layouts; the kernel reorders only where that differs from
  * the tensors' plain layout. Forward passes that no backward pass follows use
  * {@code forward_inference}; those that keep a workspace use {@code forward_training}.
- * Not thread-safe: the cached kernels hold per-call state; use one instance per thread.
+ * Calls too small to pay for a native call (dense, element-wise and softmax below
+ * {@link #DEFAULT_PLAIN_JAVA_BELOW_FLOPS} operations, by default) run as the plain Java loops of
+ * {@link ReferenceOps} instead. Not thread-safe: the cached kernels hold per-call state; use one
+ * instance per thread.
  */
 public final class OneDnnOps extends Ops {
 
@@ -43,8 +46,19 @@ public final class OneDnnOps extends Ops {
     private final FormatTag blocked;
     private final Map<List<Object>, OneDnnKernel> kernels = new HashMap<>();
 
+    /**
+     * Dense, element-wise and softmax calls below this many floating-point operations run as plain
+     * Java loops ({@link ReferenceOps}) by default: a oneDNN call costs about 1 µs however small
+     * (more with an OpenMP team to wake), which plain loops beat below a few thousand operations.
+     * The lecture's tiny nets (10-3-10, 5 x 10 sigmoid) then run entirely in Java.
+     */
+    public static final long DEFAULT_PLAIN_JAVA_BELOW_FLOPS = 4096;
+
     /** Threads every call of this instance runs with; 0: whatever the calling thread is set to (OMP_NUM_THREADS by default). */
     private final int threads;
+    /** Dense, element-wise and softmax calls with fewer operations than this run on {@link #plain}. */
+    private final long plainJavaBelowFlops;
+    private final ReferenceOps plain = new ReferenceOps();
 
     /** Ops that run with the calling thread's OpenMP setting: by default every core, or OMP_NUM_THREADS. */
     public OneDnnOps() {
@@ -57,6 +71,19 @@ public final class OneDnnOps extends Ops {
      * oneDNN on OpenMP ({@link OpenMp#isAvailable()}), as bundled.
      */
     public OneDnnOps(int threads) {
+        this(threads, DEFAULT_PLAIN_JAVA_BELOW_FLOPS);
+    }
+
+    /**
+     * Ops on {@code threads} threads whose dense, element-wise and softmax calls below
+     * {@code plainJavaBelowFlops} operations run as plain Java loops (0: every call on oneDNN,
+     * as the tests of oneDNN's numerics need).
+     */
+    public OneDnnOps(int threads, long plainJavaBelowFlops) {
+        if (plainJavaBelowFlops < 0) {
+            throw new IllegalArgumentException("plainJavaBelowFlops must be >= 0, got " + plainJavaBelowFlops);
+        }
+        this.plainJavaBelowFlops = plainJavaBelowFlops;
         if (threads < 0) {
             throw new IllegalArgumentException("threads must be >= 0 (0: the calling thread's setting), got " + threads);
         }
@@ -68,6 +95,11 @@ public final class OneDnnOps extends Ops {
         this.engine = Engine.cpu();
         this.stream = new Stream(engine);
         this.blocked = Dnnl.effectiveCpuIsa().ordinal() >= CpuIsa.AVX512_CORE.ordinal() ? FormatTag.ABCD16B : FormatTag.ABCD8B;
+    }
+
+    /** Whether a call of about {@code flops} operations is small enough for plain Java loops. */
+    private boolean plain(long flops) {
+        return flops < plainJavaBelowFlops;
     }
 
     /** The thread count every call runs with; 0 when calls take the calling thread's setting. */
@@ -165,6 +197,10 @@ public final class OneDnnOps extends Ops {
 
     @Override
     protected void doLinearForward(Tensor x, Tensor w, Tensor b, Tensor y) {
+        if (plain(2 * x.size() * w.shape().dim(0))) {
+            plain.doLinearForward(x, w, b, y);
+            return;
+        }
         Shape xs = x.shape(), ws = w.shape();
         boolean bias = b != null;
         kernel(List.of("linear.fwd", xs, ws, bias), () -> new OneDnnKernel(engine,
@@ -174,6 +210,10 @@ public final class OneDnnOps extends Ops {
 
     @Override
     protected void doLinearBackwardData(Tensor dy, Tensor w, Tensor dx) {
+        if (plain(2 * dy.size() * w.shape().dim(1))) {
+            plain.doLinearBackwardData(dy, w, dx);
+            return;
+        }
         Shape ws = w.shape(), xs = dx.shape(), ys = dy.shape();
         OneDnnKernel k = kernel(List.of("linear.bwd.data", xs, ws), () -> {
             PrimitiveDesc hint = linearHint(xs, ws).descriptor();
@@ -188,6 +228,10 @@ public final class OneDnnOps extends Ops {
 
     @Override
     protected void doLinearBackwardWeights(Tensor x, Tensor dy, Tensor dw, Tensor db) {
+        if (plain(2 * x.size() * dy.shape().dim(1))) {
+            plain.doLinearBackwardWeights(x, dy, dw, db);
+            return;
+        }
         Shape xs = x.shape(), ws = dw.shape(), ys = dy.shape();
         boolean bias = db != null;
         kernel(List.of("linear.bwd.weights", xs, ws, bias), () -> {
@@ -203,6 +247,10 @@ public final class OneDnnOps extends Ops {
 
     @Override
     protected void doMatmul(Tensor a, Tensor b, Tensor c) {
+        if (plain(2 * a.size() * b.shape().dim(1))) {
+            plain.doMatmul(a, b, c);
+            return;
+        }
         Shape as = a.shape(), bs = b.shape(), cs = c.shape();
         OneDnnKernel k = kernel(List.of("matmul", as, bs), () -> {
             try (MemoryDesc src = plain(as); MemoryDesc wei = plain(bs); MemoryDesc dst = plain(cs)) {
@@ -419,11 +467,19 @@ public final class OneDnnOps extends Ops {
 
     @Override
     protected void doActivationForward(Activation f, Tensor x, Tensor y) {
+        if (plain(x.size())) {
+            plain.doActivationForward(f, x, y);
+            return;
+        }
         activationForwardKernel(f, forwardAlgorithm(f), PropKind.FORWARD_INFERENCE, x.shape()).run(stream, 0, null, x, y);
     }
 
     @Override
     protected void doActivationBackward(Activation f, Tensor x, Tensor y, Tensor dy, Tensor dx) {
+        if (plain(x.size())) {
+            plain.doActivationBackward(f, x, y, dy, dx);
+            return;
+        }
         Shape s = x.shape();
         Algorithm algorithm = backwardAlgorithm(f);
         boolean useDst = backwardUsesDst(f);
@@ -454,11 +510,19 @@ public final class OneDnnOps extends Ops {
 
     @Override
     protected void doSoftmaxForward(Tensor x, Tensor y, boolean log) {
+        if (plain(4 * x.size())) {
+            plain.doSoftmaxForward(x, y, log);
+            return;
+        }
         softmaxForwardKernel(log, PropKind.FORWARD_INFERENCE, x.shape()).run(stream, 0, null, x, y);
     }
 
     @Override
     protected void doSoftmaxBackward(Tensor y, Tensor dy, Tensor dx, boolean log) {
+        if (plain(4 * y.size())) {
+            plain.doSoftmaxBackward(y, dy, dx, log);
+            return;
+        }
         Shape s = y.shape();
         OneDnnKernel k = kernel(List.of("softmax.bwd", log, s), () -> {
             PrimitiveDesc hint = softmaxForwardKernel(log, PropKind.FORWARD_TRAINING, s).descriptor();
@@ -519,16 +583,28 @@ public final class OneDnnOps extends Ops {
 
     @Override
     protected void doAdd(Tensor a, Tensor b, Tensor y) {
+        if (plain(a.size())) {
+            plain.doAdd(a, b, y);
+            return;
+        }
         binary(Algorithm.BINARY_ADD, a.shape()).run(stream, 0, null, a, b, y);
     }
 
     @Override
     protected void doMultiply(Tensor a, Tensor b, Tensor y) {
+        if (plain(a.size())) {
+            plain.doMultiply(a, b, y);
+            return;
+        }
         binary(Algorithm.BINARY_MUL, a.shape()).run(stream, 0, null, a, b, y);
     }
 
     @Override
     protected void doSum(List<Tensor> inputs, Tensor y) {
+        if (plain(inputs.size() * y.size())) {
+            plain.doSum(inputs, y);
+            return;
+        }
         Shape s = y.shape();
         int n = inputs.size();
         OneDnnKernel k = kernel(List.of("sum", n, s), () -> {
@@ -552,6 +628,10 @@ public final class OneDnnOps extends Ops {
 
     @Override
     protected void doAccumulate(Tensor src, Tensor dst) {
+        if (plain(src.size())) {
+            plain.doAccumulate(src, dst);
+            return;
+        }
         // Binary add in place: oneDNN allows dst to be the same memory as src0.
         binary(Algorithm.BINARY_ADD, dst.shape()).run(stream, 0, null, dst, src, dst);
     }
@@ -580,6 +660,7 @@ public final class OneDnnOps extends Ops {
             k.close();
         }
         kernels.clear();
+        plain.close();
         stream.close();
         engine.close();
     }

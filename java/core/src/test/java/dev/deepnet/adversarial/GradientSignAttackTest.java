@@ -187,7 +187,7 @@ class GradientSignAttackTest {
     @ValueSource(strings = {"reference", "onednn"})
     void fgsmMovesEveryPixelAlongTheSignOfTheFiniteDifferenceGradient(String backend) {
         double eps = 0.05;
-        try (Ops o = backend.equals("onednn") ? new OneDnnOps() : new ReferenceOps();
+        try (Ops o = backend.equals("onednn") ? new OneDnnOps(0, 0) : new ReferenceOps();
              Model tiny = Model.sequential(Shape.of(6), 4, new Dense(6, 5, Activation.TANH), new Dense(5, 3));
              Tensor x = Tensor.allocate(Shape.of(4, 6)); Tensor adv = Tensor.allocate(Shape.of(4, 6));
              Plan inference = tiny.compileForInference(o, 4)) {

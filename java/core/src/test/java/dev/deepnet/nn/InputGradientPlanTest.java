@@ -30,7 +30,7 @@ class InputGradientPlanTest {
     }
 
     static Ops ops(String name) {
-        return name.equals("onednn") ? new OneDnnOps() : new ReferenceOps();
+        return name.equals("onednn") ? new OneDnnOps(0, 0) : new ReferenceOps();
     }
 
     /** Conv, max pooling (needs its workspace backward), dropout (must be off), dense. */

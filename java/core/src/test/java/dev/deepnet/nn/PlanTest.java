@@ -33,7 +33,7 @@ class PlanTest {
     }
 
     static Ops ops(String name) {
-        return name.equals("onednn") ? new OneDnnOps() : new ReferenceOps();
+        return name.equals("onednn") ? new OneDnnOps(0, 0) : new ReferenceOps();
     }
 
     /** One step of full-batch gradient descent; returns the loss before the update. */
