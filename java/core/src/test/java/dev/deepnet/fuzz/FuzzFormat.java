@@ -33,6 +33,14 @@ public interface FuzzFormat {
      */
     void load(Path file, Path scratch) throws IOException;
 
+    /**
+     * Percentage of mutations drawn from {@link #structureMutators()} rather than byte-level ones.
+     * Raise it where byte damage mostly lands in text only a parser reads (a JSON header).
+     */
+    default int structurePercent() {
+        return 60;
+    }
+
     /** The exception the loader documents for a malformed file. */
     Class<? extends IOException> rejection();
 

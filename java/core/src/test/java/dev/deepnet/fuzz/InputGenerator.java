@@ -9,16 +9,14 @@ import java.util.SplittableRandom;
 /**
  * Input {@code i} of a (format, seed) run, computed from those alone: a corpus file picked and
  * one to four mutations applied, structure-aware ones more often than byte-level ones when the
- * format has them. Because input {@code i} never depends on input {@code i - 1}, a child JVM can
- * start anywhere in a run, and a finding is reproduced from its seed and index.
+ * format has them ({@link FuzzFormat#structurePercent}). Because input {@code i} never depends on
+ * input {@code i - 1}, a child JVM can start anywhere in a run, and a finding is reproduced from
+ * its seed and index.
  */
 final class InputGenerator {
 
     /** Inputs stay small, so that a hundred thousand of them take minutes; a bomb is the one exception (~330 KB). */
     static final int MAX_BYTES = 1 << 20;
-
-    /** Percentage of mutations drawn from the format's structure-aware mutators, when it has any. */
-    private static final int STRUCTURE_PERCENT = 60;
 
     private final FuzzFormat format;
     private final List<Seed> seeds;
@@ -45,7 +43,7 @@ final class InputGenerator {
         List<String> done = new ArrayList<>();
         for (int k = 0; k < count; k++) {
             Mutation m = null;
-            if (!structure.isEmpty() && random.nextInt(100) < STRUCTURE_PERCENT) {
+            if (!structure.isEmpty() && random.nextInt(100) < format.structurePercent()) {
                 m = structure.get(random.nextInt(structure.size())).apply(current, random);
             }
             while (m == null) { // no structure here (or byte-level drawn): a byte mutation; insertion always applies
