@@ -112,7 +112,7 @@ final class ByteMutators {
             return null;
         }
         int at = r.nextInt(in.length - width + 1);
-        long value = Interesting.integer(r);
+        long value = InterestingValues.integer(r);
         boolean little = r.nextBoolean();
         byte[] out = in.clone();
         write(out, at, width, value, little);

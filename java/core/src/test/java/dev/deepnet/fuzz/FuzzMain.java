@@ -26,7 +26,7 @@ public final class FuzzMain {
               --findings DIR    where findings go (default java/core/target/fuzz-findings)
               --batch N         inputs per child JVM (default 20000; 5000 with --minutes, so formats take turns)
               --timeout-seconds T  time bound per input (default 10)
-              --heap-mb M       child heap (default 512); --address-space-mb M: child address space (default 2048, 0: unbounded)
+              --heap-mb M       child heap (default 512); --address-space-mb M: child address space (default 1536, 0: unbounded)
               --replay FILE     load one saved input in a child JVM and print the outcome with its stack trace
             """;
 
@@ -63,7 +63,7 @@ public final class FuzzMain {
         FuzzRunner.Settings settings = new FuzzRunner.Settings(findings,
                 Long.parseLong(o.getOrDefault("--batch", timed ? "5000" : "20000")),
                 Math.round(Double.parseDouble(o.getOrDefault("--timeout-seconds", "10")) * 1000),
-                Integer.parseInt(o.getOrDefault("--heap-mb", "512")), Integer.parseInt(o.getOrDefault("--address-space-mb", "2048")));
+                Integer.parseInt(o.getOrDefault("--heap-mb", "512")), Integer.parseInt(o.getOrDefault("--address-space-mb", "1536")));
 
         if (o.containsKey("--replay")) {
             Path file = Path.of(o.get("--replay")).toAbsolutePath();

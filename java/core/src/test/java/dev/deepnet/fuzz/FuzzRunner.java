@@ -34,10 +34,15 @@ import java.util.stream.Stream;
 public final class FuzzRunner {
     private FuzzRunner() {}
 
-    /** How children run: where findings go, inputs per child, the per-input time bound, memory bounds (MB; 0: none). */
+    /**
+     * How children run: where findings go, inputs per child, the per-input time bound, memory
+     * bounds in MB (0: none). A child with a 512 MB heap peaks at about 1 GB of address space
+     * (heap, metaspace, code cache, stacks), so 1.5 GB leaves a loader about 500 MB off-heap: as
+     * much as the heap bound allows on it, far more than any small input needs.
+     */
     public record Settings(Path findings, long batch, long timeoutMillis, int heapMb, int addressSpaceMb) {
         public static Settings defaults(Path findings) {
-            return new Settings(findings, 20_000, 10_000, 512, 2_048);
+            return new Settings(findings, 20_000, 10_000, 512, 1_536);
         }
 
         public Settings withBatch(long inputs) {

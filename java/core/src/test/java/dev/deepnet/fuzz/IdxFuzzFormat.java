@@ -163,7 +163,7 @@ public final class IdxFuzzFormat implements FuzzFormat {
             case 0 -> size + (r.nextBoolean() ? 1 : -1);
             case 1 -> 2 * size;
             case 2 -> (int) ByteMutators.read(in, 4 + 4 * r.nextInt(rank), 4, false);
-            default -> Interesting.int32(r);
+            default -> InterestingValues.int32(r);
         };
         byte[] out = in.clone();
         ByteMutators.write(out, at, 4, to, false);
@@ -336,7 +336,7 @@ public final class IdxFuzzFormat implements FuzzFormat {
         boolean crc = r.nextBoolean();
         int at = in.length - (crc ? 8 : 4);
         byte[] out = in.clone();
-        long to = r.nextBoolean() ? ByteMutators.read(in, at, 4, true) ^ (1L << r.nextInt(32)) : Interesting.integer(r);
+        long to = r.nextBoolean() ? ByteMutators.read(in, at, 4, true) ^ (1L << r.nextInt(32)) : InterestingValues.integer(r);
         ByteMutators.write(out, at, 4, to, true);
         return new Mutation(out, "gzip trailer " + (crc ? "CRC-32" : "length") + " -> " + (to & 0xffffffffL));
     }

@@ -58,7 +58,7 @@ final class JsonMutations {
         if (n == null) {
             return null;
         }
-        String to = Interesting.jsonNumber(r);
+        String to = InterestingValues.jsonNumber(r);
         return splice(json, n, to, "number " + n.in(json) + " at char " + n.start() + " -> " + to);
     }
 
@@ -130,7 +130,7 @@ final class JsonMutations {
                 what = "emptied it";
             }
             case 3 -> {
-                String n = Interesting.jsonNumber(r);
+                String n = InterestingValues.jsonNumber(r);
                 items.add(n);
                 what = "appended " + n;
             }

@@ -41,7 +41,7 @@ final class SafeTensorsMutators {
         }
         long n = ByteMutators.read(in, 0, 8, true);
         long to = switch (r.nextInt(3)) {
-            case 0 -> Interesting.integer(r);
+            case 0 -> InterestingValues.integer(r);
             case 1 -> n + (1 + r.nextInt(9)) * (r.nextBoolean() ? 1 : -1);
             default -> r.nextBoolean() ? in.length - 8 : in.length - 7;
         };
