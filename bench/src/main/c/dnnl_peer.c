@@ -207,7 +207,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     const char *w = argv[1];
-    settings_t set = {1.0, 2.0, 200.0, 3, 100000};
+    settings_t set = {0.5, 1.5, 200.0, 3, 100000};
     for (int i = 2; i < argc; i++) {
         if (i + 1 == argc) {
             fprintf(stderr, "dnnl_peer: %s needs a value\n", argv[i]);

@@ -35,12 +35,26 @@ def line(kind, fields):
     print(kind + "".join(" %s=%s" % (k, clean(v)) for k, v in fields.items()), flush=True)
 
 
-def onednn_version():
-    """oneDNN is linked into libtorch_cpu; torch.__config__.show() names its version."""
+def config_line(*needles):
+    """A line of torch.__config__.show(): oneDNN and MKL are linked into libtorch_cpu, and it names them."""
     for row in torch.__config__.show().splitlines():
-        if "oneDNN" in row or "MKL-DNN" in row or "Deep Neural Network Library" in row:
+        if any(n in row for n in needles):
             return row.strip().lstrip("-").strip()
     return "-"
+
+
+def mapped(fragment):
+    """The mapped files whose name contains fragment (/proc/self/maps), comma-separated."""
+    found = set()
+    try:
+        with open("/proc/self/maps") as f:
+            for row in f:
+                path = row[row.find("/"):].strip() if "/" in row else ""
+                if path and fragment in os.path.basename(path):
+                    found.add(path)
+    except OSError:
+        return "unknown"
+    return ",".join(sorted(found)) or "-"
 
 
 def alexnet(classes=1000):
@@ -150,7 +164,7 @@ def result(workload, setup_us, params, batch, timing, extra=None):
 
 
 def sgd_step(model, opt, loss_fn, x, target):
-    opt.zero_grad(set_to_none=False)
+    opt.zero_grad()  # PyTorch's default (set_to_none): what a careful user runs
     loss = loss_fn(model(x), target)
     loss.backward()
     opt.step()
@@ -238,18 +252,20 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("workload")
     p.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", "2")))
-    p.add_argument("--warmup", type=float, default=1.0)
-    p.add_argument("--measure", type=float, default=2.0)
+    p.add_argument("--warmup", type=float, default=0.5)
+    p.add_argument("--measure", type=float, default=1.5)
     p.add_argument("--min-samples", type=int, default=3)
     p.add_argument("--max-samples", type=int, default=100_000)
     p.add_argument("--sample-us", type=float, default=200.0)
-    p.add_argument("--batches", type=int, default=200)
+    p.add_argument("--batches", type=int, default=100)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     if a.workload == "probe":
         line("PEER", {"peer": "torch", "version": torch.__version__, "python": sys.version.split()[0],
                       "executable": sys.executable, "torch_dir": os.path.dirname(torch.__file__),
-                      "onednn": onednn_version(), "mkldnn": torch.backends.mkldnn.is_available(),
+                      "onednn": config_line("oneDNN", "MKL-DNN", "Deep Neural Network Library"),
+                      "mkldnn": torch.backends.mkldnn.is_available(), "blas": config_line("Math Kernel Library", "OpenBLAS"),
+                      "cpu": config_line("CPU capability"), "openmp": mapped("omp"),
                       "threads": torch.get_num_threads()})
         return
     m = Measure(a)

@@ -59,7 +59,7 @@ public final class DeepnetNetPeer {
                 case "alexnet-fwd-b1" -> forward(peer, a.workload(), ops, 1, measure);
                 case "alexnet-fwd-b32" -> forward(peer, a.workload(), ops, 32, measure);
                 case "alexnet-train-b32" -> alexnetTrain(peer, ops, measure);
-                case "lenet-epoch" -> lenetEpoch(peer, ops, measure, a.integer("batches", 200));
+                case "lenet-epoch" -> lenetEpoch(peer, ops, measure, a.integer("batches", 100));
                 case "autoencoder-step" -> autoencoder(peer, ops, measure);
                 default -> throw new IllegalArgumentException("unknown net workload '" + a.workload()
                         + "'; known: alexnet-fwd-b1, alexnet-fwd-b32, alexnet-train-b32, lenet-epoch, autoencoder-step");

@@ -42,7 +42,7 @@ final class Measure {
     }
 
     static Measure from(PeerArgs args) {
-        return new Measure(args.number("warmup", 1.0), args.number("measure", 2.0), args.integer("min-samples", 3),
+        return new Measure(args.number("warmup", 0.5), args.number("measure", 1.5), args.integer("min-samples", 3),
                 args.integer("max-samples", 100_000), args.number("sample-us", 200));
     }
 

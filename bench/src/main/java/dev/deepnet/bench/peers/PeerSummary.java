@@ -61,15 +61,35 @@ public final class PeerSummary {
         PEER_NAMES.put("ref", "reference Ops (plain Java)");
     }
 
+    /**
+     * {@code KIND key=value ...}; values carry no spaces, except that a {@code META} line's one
+     * value and a {@code reason} (always last) run to the end of the line.
+     */
     static Map<String, String> fields(String line) {
         Map<String, String> f = new LinkedHashMap<>();
-        String[] parts = line.strip().split("\\s+");
-        f.put("kind", parts[0]);
-        for (int i = 1; i < parts.length; i++) {
-            int eq = parts[i].indexOf('=');
+        String text = line.strip();
+        int space = text.indexOf(' ');
+        f.put("kind", space < 0 ? text : text.substring(0, space));
+        String rest = space < 0 ? "" : text.substring(space + 1).strip();
+        if (f.get("kind").equals("META")) {
+            int eq = rest.indexOf('=');
             if (eq > 0) {
-                f.put(parts[i].substring(0, eq), parts[i].substring(eq + 1));
+                f.put(rest.substring(0, eq), rest.substring(eq + 1));
             }
+            return f;
+        }
+        while (!rest.isEmpty()) {
+            if (rest.startsWith("reason=")) {
+                f.put("reason", rest.substring("reason=".length()));
+                break;
+            }
+            int end = rest.indexOf(' ');
+            String part = end < 0 ? rest : rest.substring(0, end);
+            int eq = part.indexOf('=');
+            if (eq > 0) {
+                f.put(part.substring(0, eq), part.substring(eq + 1));
+            }
+            rest = end < 0 ? "" : rest.substring(end + 1).strip();
         }
         return f;
     }
@@ -192,20 +212,24 @@ public final class PeerSummary {
         for (Map<String, String> m : meta) {
             m.forEach((k, v) -> {
                 if (!k.equals("kind")) {
-                    md.append("- ").append(k).append(": ").append(v.replace('_', ' ')).append('\n');
+                    md.append("- ").append(k.replace('_', ' ')).append(": ").append(v).append('\n');
                 }
             });
         }
         md.append("\nEach figure: the median over rounds of each round's median time per call (LeNet epoch: mean time per"
                 + " minibatch x 937.5). Ratio = peer time / baseline time = baseline speed / peer speed: **above 1, deepnet is faster**"
                 + " (nets: baseline `deepnet`; primitives: baseline `ffm`, deepnet's dnnl handles). GFLOP/s counts a multiply-add as"
-                + " 2. Setup and first call are medians too, and are not in the figure.\n");
+                + " 2. Setup, creation and the first call are medians too, and are not in the figure: setup is everything before the"
+                + " first call (nets: building and compiling the model; primitives: engine, memories, primitive, inputs in place);"
+                + " create is the primitive descriptor and primitive, the first in a fresh process; create again is the same"
+                + " primitive once more (oneDNN's primitive cache hits); for nets and deepnet's Ops, primitives are created inside"
+                + " the first call.\n");
         for (boolean nets : new boolean[] {true, false}) {
             String baseline = nets ? "deepnet" : "ffm";
             md.append(nets ? "\n## Nets: deepnet and PyTorch\n\n| workload | peer | time | range over rounds | rounds | throughput"
                     + " | setup | first call | ratio |\n|---|---|---|---|---|---|---|---|---|\n"
                     : "\n## Primitives: C, FFM, JNI and deepnet's Ops\n\n| primitive | peer | time per call | range over rounds | rounds"
-                    + " | GFLOP/s | create | first call | ratio | oneDNN chose |\n|---|---|---|---|---|---|---|---|---|---|\n");
+                    + " | GFLOP/s | create | create again | first call | ratio | oneDNN chose |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
             for (Workload w : WORKLOADS) {
                 if (w.net() != nets) {
                     continue;
@@ -244,12 +268,14 @@ public final class PeerSummary {
                             .append(failed > 0 ? " (+" + failed + " failed)" : "").append(" | ");
                     if (nets) {
                         double images = w.id().equals("lenet-epoch") ? 60000 : rs.isEmpty() ? Double.NaN : number(rs.get(0), "batch");
-                        md.append(Double.isNaN(t) ? "—" : fmt(images / (t / 1e6)) + " images/s").append(" | ")
+                        String per = w.id().equals("autoencoder-step") ? " steps/s" : " images/s";
+                        md.append(Double.isNaN(t) ? "—" : fmt(images / (t / 1e6)) + per).append(" | ")
                                 .append(time(median(values(rs, "setup_us")))).append(" | ")
                                 .append(time(median(values(rs, "first_us")))).append(" | ");
                     } else {
                         md.append(w.gflopPerCall() > 0 && !Double.isNaN(t) ? fmt(w.gflopPerCall() / (t / 1e6)) : "—").append(" | ")
                                 .append(time(median(values(rs, "create_us")))).append(" | ")
+                                .append(time(median(values(rs, "recreate_us")))).append(" | ")
                                 .append(time(median(values(rs, "first_us")))).append(" | ");
                     }
                     md.append(peer.equals(baseline) ? "1 (baseline)" : fmt(t / base)).append(" |");
@@ -268,7 +294,7 @@ public final class PeerSummary {
                 StringBuilder sb = new StringBuilder();
                 p.forEach((k, v) -> {
                     if (!k.equals("kind") && !k.equals("peer")) {
-                        sb.append(sb.isEmpty() ? "" : "; ").append(k).append(' ').append(v.replace('_', ' '));
+                        sb.append(sb.isEmpty() ? "" : "; ").append(k).append(' ').append(v);
                     }
                 });
                 md.append("- `").append(p.get("peer")).append("`: ").append(sb).append('\n');
@@ -277,12 +303,12 @@ public final class PeerSummary {
         if (!skips.isEmpty() || !failures.isEmpty()) {
             md.append("\n## Skipped and failed\n\n");
             for (Map<String, String> s : skips) {
-                md.append("- skipped `").append(s.get("peer")).append("`: ").append(s.getOrDefault("reason", "").replace('_', ' '))
+                md.append("- skipped `").append(s.get("peer")).append("`: ").append(s.getOrDefault("reason", ""))
                         .append('\n');
             }
             for (Map<String, String> f : failures) {
                 md.append("- failed: round ").append(f.get("round")).append(", ").append(f.get("workload")).append(" on `")
-                        .append(f.get("peer")).append("`: ").append(f.getOrDefault("reason", "").replace('_', ' ')).append('\n');
+                        .append(f.get("peer")).append("`: ").append(f.getOrDefault("reason", "")).append('\n');
             }
         }
         return md.toString();
