@@ -32,10 +32,13 @@ public final class FfmPrimitivePeer {
     public static void main(String[] args) {
         PeerArgs a = PeerArgs.parse(args);
         if (a.workload().equals("probe")) {
-            try (Engine engine = Engine.cpu()) {
+            Engine engine = Engine.cpu(); // loads the library and initialises oneDNN, as a run does
+            try {
                 Report.probe("ffm").put("onednn", Dnnl.version().toString()).put("isa", Dnnl.effectiveCpuIsa().toString())
                         .put("lib", LoadedLibraries.matching("libdnnl")).put("gomp", LoadedLibraries.matching("libgomp"))
                         .put("origin", Dnnl.libraryOrigin()).put("java", Runtime.version().toString()).print();
+            } finally {
+                engine.close();
             }
             return;
         }
@@ -140,13 +143,13 @@ public final class FfmPrimitivePeer {
         if (wanted.sameLayout(plainDesc)) {
             return plain;
         }
-        Memory native_ = own(owned, Memory.allocate(wanted, engine));
+        Memory chosen = own(owned, Memory.allocate(wanted, engine));
         try (PrimitiveDesc rpd = PrimitiveDesc.reorder(engine, plainDesc, wanted, null);
              Primitive reorder = new Primitive(rpd);
-             ExecArgs ra = new ExecArgs(2).set(Arg.FROM, plain).set(Arg.TO, native_)) {
+             ExecArgs ra = new ExecArgs(2).set(Arg.FROM, plain).set(Arg.TO, chosen)) {
             reorder.execute(stream, ra);
         }
-        return native_;
+        return chosen;
     }
 
     static double checksum(MemorySegment floats) {
