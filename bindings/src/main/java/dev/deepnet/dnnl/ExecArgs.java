@@ -32,6 +32,9 @@ public final class ExecArgs implements AutoCloseable {
     public ExecArgs set(int arg, Memory memory) {
         MemorySegment handle = memory.handle(); // throws when closed, before anything changes
         int i = indexOf(arg);
+        if (i >= 0 && memories[i] == memory) {
+            return this; // unchanged: the checks already made still hold
+        }
         if (i < 0) {
             if (count == ids.length) {
                 throw new IllegalStateException("ExecArgs is full (" + ids.length + " arguments); cannot add " + Arg.name(arg));

@@ -20,19 +20,17 @@ public final class Flatten extends Layer {
 
     @Override
     Step step(StepContext ctx, List<Shape> inputs) {
-        Shape ys = outputShape(inputs);
-        Shape xs = inputs.get(0);
         // Row-major data is already flat: a copy of the bytes, no reordering.
         return new Step() {
             @Override
             public void forward(Tensor[] x, Tensor y, boolean training) {
-                y.copyFrom(x[0].reshape(ys));
+                y.segment().copyFrom(x[0].segment()); // same bytes, another shape: no view to allocate
             }
 
             @Override
             public void backward(Tensor[] x, Tensor y, Tensor dy, Tensor[] dx) {
                 if (dx[0] != null) {
-                    dx[0].copyFrom(dy.reshape(xs));
+                    dx[0].segment().copyFrom(dy.segment());
                 }
             }
         };

@@ -65,6 +65,7 @@ public final class Plan implements AutoCloseable {
     private final Tensor[][] inputGradients; // [node]: where its step writes each input's gradient (or null)
     private final Step[] steps;
     private final Map<Parameter, Tensor> parameterGradients = new LinkedHashMap<>();
+    private final List<Parameter> trainable; // parameterGradients' keys, fixed at compile time
     private long backwardExecutions;
     /** Whether the last forward pass recorded what backward reads (pooling workspaces, dropout masks, activations). */
     private boolean recordedForBackward;
@@ -111,6 +112,7 @@ public final class Plan implements AutoCloseable {
                     }
                 }
             }
+            this.trainable = List.copyOf(parameterGradients.keySet());
             routeGradients(shapes);
             SplittableRandom random = new SplittableRandom(seed);
             Map<Parameter, Tensor> gradientView = Collections.unmodifiableMap(parameterGradients);
@@ -203,9 +205,9 @@ public final class Plan implements AutoCloseable {
         return parameterGradients.get(p);
     }
 
-    /** The parameters this plan computes gradients for, in model order. */
+    /** The parameters this plan computes gradients for, in model order (unmodifiable). */
     public List<Parameter> trainableParameters() {
-        return new ArrayList<>(parameterGradients.keySet());
+        return trainable;
     }
 
     public int batchSize() {
@@ -240,8 +242,7 @@ public final class Plan implements AutoCloseable {
         enter();
         try {
             recordedForBackward = false;
-            for (Node node : nodes) {
-                int i = node.index();
+            for (int i = 0; i < steps.length; i++) { // nodes are indexed in topological order
                 if (steps[i] != null) {
                     steps[i].forward(inputs[i], outputs[i], train);
                 }

@@ -3,6 +3,7 @@ package dev.deepnet.ops;
 import dev.deepnet.nativelib.Lifetime;
 import dev.deepnet.tensor.Shape;
 import dev.deepnet.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
@@ -67,11 +68,11 @@ public abstract class Ops implements AutoCloseable {
         String op = "linearForward";
         rank(op, "x", x, 2);
         rank(op, "w", w, 2);
-        same(op, "w", w, Shape.of(w.shape().dim(0), x.shape().dim(1)), "(O, I) with I = x's " + x.shape().dim(1));
+        same(op, "w", w, w.shape().dim(0), x.shape().dim(1), "(O, I) with I from x");
         if (b != null) {
-            same(op, "b", b, Shape.of(w.shape().dim(0)), "(O)");
+            same(op, "b", b, w.shape().dim(0), "(O)");
         }
-        same(op, "y", y, Shape.of(x.shape().dim(0), w.shape().dim(0)), "(N, O)");
+        same(op, "y", y, x.shape().dim(0), w.shape().dim(0), "(N, O)");
         separate(op, "y", y, x, w, b);
         enter(op);
         try {
@@ -90,8 +91,8 @@ public abstract class Ops implements AutoCloseable {
         String op = "linearBackwardData";
         rank(op, "dy", dy, 2);
         rank(op, "w", w, 2);
-        same(op, "w", w, Shape.of(dy.shape().dim(1), w.shape().dim(1)), "(O, I) with O = dy's " + dy.shape().dim(1));
-        same(op, "dx", dx, Shape.of(dy.shape().dim(0), w.shape().dim(1)), "(N, I)");
+        same(op, "w", w, dy.shape().dim(1), w.shape().dim(1), "(O, I) with O from dy");
+        same(op, "dx", dx, dy.shape().dim(0), w.shape().dim(1), "(N, I)");
         separate(op, "dx", dx, dy, w);
         enter(op);
         try {
@@ -109,10 +110,10 @@ public abstract class Ops implements AutoCloseable {
         String op = "linearBackwardWeights";
         rank(op, "x", x, 2);
         rank(op, "dy", dy, 2);
-        same(op, "dy", dy, Shape.of(x.shape().dim(0), dy.shape().dim(1)), "(N, O) with N = x's " + x.shape().dim(0));
-        same(op, "dw", dw, Shape.of(dy.shape().dim(1), x.shape().dim(1)), "(O, I)");
+        same(op, "dy", dy, x.shape().dim(0), dy.shape().dim(1), "(N, O) with N from x");
+        same(op, "dw", dw, dy.shape().dim(1), x.shape().dim(1), "(O, I)");
         if (db != null) {
-            same(op, "db", db, Shape.of(dy.shape().dim(1)), "(O)");
+            same(op, "db", db, dy.shape().dim(1), "(O)");
         }
         separate(op, "dw", dw, x, dy, db);
         separate(op, "db", db, x, dy);
@@ -133,8 +134,8 @@ public abstract class Ops implements AutoCloseable {
         String op = "matmul";
         rank(op, "a", a, 2);
         rank(op, "b", b, 2);
-        same(op, "b", b, Shape.of(a.shape().dim(1), b.shape().dim(1)), "(K, N) with K = a's " + a.shape().dim(1));
-        same(op, "c", c, Shape.of(a.shape().dim(0), b.shape().dim(1)), "(M, N)");
+        same(op, "b", b, a.shape().dim(1), b.shape().dim(1), "(K, N) with K from a");
+        same(op, "c", c, a.shape().dim(0), b.shape().dim(1), "(M, N)");
         separate(op, "c", c, a, b);
         enter(op);
         try {
@@ -154,7 +155,7 @@ public abstract class Ops implements AutoCloseable {
         String op = "conv2dForward";
         Shape out = convShape(op, spec, x.shape(), w);
         if (b != null) {
-            same(op, "b", b, Shape.of(w.shape().dim(0)), "(O)");
+            same(op, "b", b, w.shape().dim(0), "(O)");
         }
         same(op, "y", y, out, "(N, O, oH, oW)");
         open(op, x);
@@ -175,7 +176,7 @@ public abstract class Ops implements AutoCloseable {
     public final void conv2dBackwardData(Conv2dSpec spec, Tensor dy, Tensor w, Tensor dx) {
         String op = "conv2dBackwardData";
         Shape out = convShape(op, spec, dx.shape(), w);
-        same(op, "dy", dy, out, "(N, O, oH, oW) for dx " + dx.shape());
+        same(op, "dy", dy, out, "(N, O, oH, oW) for dx");
         open(op, dx);
         separate(op, "dx", dx, dy, w);
         enter(op);
@@ -195,7 +196,7 @@ public abstract class Ops implements AutoCloseable {
         Shape out = convShape(op, spec, x.shape(), dw);
         same(op, "dy", dy, out, "(N, O, oH, oW)");
         if (db != null) {
-            same(op, "db", db, Shape.of(dw.shape().dim(0)), "(O)");
+            same(op, "db", db, dw.shape().dim(0), "(O)");
         }
         open(op, x);
         separate(op, "dw", dw, x, dy, db);
@@ -212,10 +213,42 @@ public abstract class Ops implements AutoCloseable {
         }
     }
 
-    private static Shape convShape(String op, Conv2dSpec spec, Shape x, Tensor w) {
+    /** An output shape computed before, for one spec: plans check the same shapes at every step. */
+    private record KnownShape(Shape x, Shape w, Shape out) {}
+
+    /**
+     * By spec (identity): the last shapes checked for it, at most {@link #KNOWN_SHAPES} specs (then
+     * forgotten all at once). Read and written under its own lock: the checks run before a call
+     * claims the instance, so a misuse from two threads must not corrupt it.
+     */
+    private final java.util.IdentityHashMap<Object, KnownShape> knownShapes = new java.util.IdentityHashMap<>();
+    private static final int KNOWN_SHAPES = 256;
+
+    private KnownShape knownShape(Object spec) {
+        synchronized (knownShapes) {
+            return knownShapes.get(spec);
+        }
+    }
+
+    private void rememberShape(Object spec, KnownShape shape) {
+        synchronized (knownShapes) {
+            if (knownShapes.size() >= KNOWN_SHAPES) {
+                knownShapes.clear();
+            }
+            knownShapes.put(spec, shape);
+        }
+    }
+
+    private Shape convShape(String op, Conv2dSpec spec, Shape x, Tensor w) {
         open(op, w);
+        KnownShape known = knownShape(spec);
+        if (known != null && known.x().equals(x) && known.w().equals(w.shape())) {
+            return known.out(); // no allocation when a plan checks the same call again
+        }
         try {
-            return spec.outputShape(x, w.shape());
+            Shape out = spec.outputShape(x, w.shape());
+            rememberShape(spec, new KnownShape(x, w.shape(), out));
+            return out;
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(op + ": " + e.getMessage(), e);
         }
@@ -258,7 +291,7 @@ public abstract class Ops implements AutoCloseable {
     /** dx: dy routed to where each window's maximum was, as the forward pass recorded in ws. */
     public final void maxPool2dBackward(Pool2dSpec spec, Tensor dy, Workspace ws, Tensor dx) {
         String op = "maxPool2dBackward";
-        same(op, "dy", dy, poolShape(op, spec, dx.shape()), "(N, C, oH, oW) for dx " + dx.shape());
+        same(op, "dy", dy, poolShape(op, spec, dx.shape()), "(N, C, oH, oW) for dx");
         open(op, dx);
         workspace(op, ws, spec, dx.shape());
         separate(op, "dx", dx, dy);
@@ -292,7 +325,7 @@ public abstract class Ops implements AutoCloseable {
     /** dx: each dy spread evenly over its window. */
     public final void avgPool2dBackward(Pool2dSpec spec, Tensor dy, Tensor dx) {
         String op = "avgPool2dBackward";
-        same(op, "dy", dy, poolShape(op, spec, dx.shape()), "(N, C, oH, oW) for dx " + dx.shape());
+        same(op, "dy", dy, poolShape(op, spec, dx.shape()), "(N, C, oH, oW) for dx");
         open(op, dx);
         separate(op, "dx", dx, dy);
         enter(op);
@@ -305,9 +338,15 @@ public abstract class Ops implements AutoCloseable {
         }
     }
 
-    private static Shape poolShape(String op, Pool2dSpec spec, Shape x) {
+    private Shape poolShape(String op, Pool2dSpec spec, Shape x) {
+        KnownShape known = knownShape(spec);
+        if (known != null && known.x().equals(x)) {
+            return known.out();
+        }
         try {
-            return spec.outputShape(x);
+            Shape out = spec.outputShape(x);
+            rememberShape(spec, new KnownShape(x, null, out));
+            return out;
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(op + ": " + e.getMessage(), e);
         }
@@ -491,9 +530,19 @@ public abstract class Ops implements AutoCloseable {
             throw new IllegalArgumentException("sum: no inputs");
         }
         for (int i = 0; i < inputs.size(); i++) {
-            same("sum", "input " + i, inputs.get(i), y.shape(), "y's shape");
+            Tensor t = inputs.get(i);
+            open(op, t);
+            if (!t.shape().equals(y.shape())) {
+                throw new IllegalArgumentException("sum: input " + i + " must be " + y.shape() + " (y's shape) but is " + t.shape());
+            }
         }
-        inPlaceOrSeparate(op, "y", y, inputs.toArray(new Tensor[0]));
+        Tensor first = inputs.get(0);
+        for (int i = 0; i < inputs.size(); i++) { // y may be the first input itself (in place), and must not overlap any other
+            Tensor t = inputs.get(i);
+            if (!(i == 0 && sameMemory(first, y))) {
+                separate(op, "y", y, t);
+            }
+        }
         enter(op);
         try {
             for (Tensor t : inputs) {
@@ -627,27 +676,51 @@ public abstract class Ops implements AutoCloseable {
         user.set(null);
     }
 
-    /** Throws when output {@code out} shares memory with any input (null inputs are skipped). */
-    private static void separate(String op, String name, Tensor out, Tensor... inputs) {
-        if (out == null) {
+    /** Throws when output {@code out} shares memory with input {@code in} (a null output or input is skipped). */
+    private static void separate(String op, String name, Tensor out, Tensor in) {
+        if (out == null || in == null) {
             return;
         }
-        for (Tensor in : inputs) {
-            if (in != null && in != out && out.segment().asOverlappingSlice(in.segment()).isPresent()) {
-                throw new IllegalArgumentException(op + ": " + name + " " + out.shape() + " shares memory with an input "
-                        + in.shape() + "; outputs of this op must not overlap its inputs");
-            }
-            if (in == out) {
-                throw new IllegalArgumentException(op + ": " + name + " is also an input; outputs of this op must not overlap its inputs");
-            }
+        if (in == out) {
+            throw new IllegalArgumentException(op + ": " + name + " is also an input; outputs of this op must not overlap its inputs");
+        }
+        MemorySegment o = out.segment();
+        MemorySegment i = in.segment();
+        // address arithmetic, not asOverlappingSlice: a check on every call must not allocate
+        if (o.address() < i.address() + i.byteSize() && i.address() < o.address() + o.byteSize()) {
+            throw new IllegalArgumentException(op + ": " + name + " " + out.shape() + " shares memory with an input "
+                    + in.shape() + "; outputs of this op must not overlap its inputs");
         }
     }
 
+    private static void separate(String op, String name, Tensor out, Tensor a, Tensor b) {
+        separate(op, name, out, a);
+        separate(op, name, out, b);
+    }
+
+    private static void separate(String op, String name, Tensor out, Tensor a, Tensor b, Tensor c) {
+        separate(op, name, out, a);
+        separate(op, name, out, b);
+        separate(op, name, out, c);
+    }
+
+    /** Whether two tensors are the same memory exactly (an op in place). */
+    private static boolean sameMemory(Tensor a, Tensor b) {
+        MemorySegment x = a.segment();
+        MemorySegment y = b.segment();
+        return x.address() == y.address() && x.byteSize() == y.byteSize();
+    }
+
     /** Like {@link #separate}, but the output may be the first input itself (in place). */
-    private static void inPlaceOrSeparate(String op, String name, Tensor out, Tensor... inputs) {
-        Tensor first = inputs[0];
-        boolean same = first.segment().address() == out.segment().address() && first.segment().byteSize() == out.segment().byteSize();
-        separate(op, name, out, same ? java.util.Arrays.copyOfRange(inputs, 1, inputs.length) : inputs);
+    private static void inPlaceOrSeparate(String op, String name, Tensor out, Tensor first) {
+        if (!sameMemory(first, out)) {
+            separate(op, name, out, first);
+        }
+    }
+
+    private static void inPlaceOrSeparate(String op, String name, Tensor out, Tensor first, Tensor second) {
+        inPlaceOrSeparate(op, name, out, first);
+        separate(op, name, out, second);
     }
 
     private static void open(String op, Tensor t) {
@@ -667,6 +740,24 @@ public abstract class Ops implements AutoCloseable {
         open(op, t);
         if (!t.shape().equals(expected)) {
             throw new IllegalArgumentException(op + ": " + name + " must be " + expected + " (" + what + ") but is " + t.shape());
+        }
+    }
+
+    /** {@code t} must be the vector (d0); {@code what} says what d0 stands for. Allocates nothing unless it throws. */
+    private static void same(String op, String name, Tensor t, long d0, String what) {
+        open(op, t);
+        Shape s = t.shape();
+        if (s.rank() != 1 || s.dim(0) != d0) {
+            throw new IllegalArgumentException(op + ": " + name + " must be " + Shape.of(d0) + " (" + what + ") but is " + s);
+        }
+    }
+
+    /** {@code t} must be the matrix (d0, d1). Allocates nothing unless it throws. */
+    private static void same(String op, String name, Tensor t, long d0, long d1, String what) {
+        open(op, t);
+        Shape s = t.shape();
+        if (s.rank() != 2 || s.dim(0) != d0 || s.dim(1) != d1) {
+            throw new IllegalArgumentException(op + ": " + name + " must be " + Shape.of(d0, d1) + " (" + what + ") but is " + s);
         }
     }
 

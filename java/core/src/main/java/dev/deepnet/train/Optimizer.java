@@ -5,6 +5,7 @@ import dev.deepnet.nn.Plan;
 import dev.deepnet.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -26,12 +27,18 @@ public abstract class Optimizer {
     public final void step(Plan plan) {
         double rate = schedule.rate(steps);
         steps++;
-        for (Parameter p : plan.trainableParameters()) {
+        List<Parameter> trainable = plan.trainableParameters();
+        for (int i = 0; i < trainable.size(); i++) { // indexed, get-then-put: a step allocates nothing
+            Parameter p = trainable.get(i);
             if (p.isFrozen()) {
                 continue;
             }
             Tensor g = plan.gradient(p);
-            float[][] s = state.computeIfAbsent(p, k -> newState(Math.toIntExact(k.shape().size())));
+            float[][] s = state.get(p);
+            if (s == null) {
+                s = newState(Math.toIntExact(p.shape().size()));
+                state.put(p, s);
+            }
             update(p.value().segment(), g.segment(), s, rate, steps);
         }
     }

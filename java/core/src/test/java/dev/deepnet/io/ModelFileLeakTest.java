@@ -107,13 +107,15 @@ class ModelFileLeakTest {
     void mallocInUseSeesModelsThatAreNotClosed() {
         List<Model> open = new ArrayList<>();
         try {
+            // 64 models, about 16 MB: the JIT's and GC's own mallocs and frees on other threads, which moved a
+            // 2 MB reading by a megabyte, stay small beside it
             long before = mallocInUse();
-            for (int i = 0; i < 8; i++) {
+            for (int i = 0; i < 64; i++) {
                 open.add(leNet5());
             }
             long held = mallocInUse() - before;
-            long bytes = 8 * open.get(0).parameterCount() * Float.BYTES;
-            assertTrue(held > bytes * 9 / 10, "8 models of " + bytes + " parameter bytes together show as " + held + " bytes in use");
+            long bytes = 64 * open.get(0).parameterCount() * Float.BYTES;
+            assertTrue(held > bytes * 3 / 4, "64 models of " + bytes + " parameter bytes together show as " + held + " bytes in use");
         } finally {
             open.forEach(Model::close);
         }

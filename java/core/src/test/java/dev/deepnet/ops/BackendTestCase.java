@@ -12,21 +12,28 @@ abstract class BackendTestCase {
 
     static Ops reference;
     static Ops onednn;
+    /** oneDNN's ops with every call that has a plain-Java path on it, whatever its size. */
+    static Ops plainJava;
 
     @BeforeAll
     static void openBackends() {
         reference = new ReferenceOps();
         onednn = new OneDnnOps(0, 0); // every call on oneDNN, however small: these tests are of its numerics
+        plainJava = new OneDnnOps(0, Long.MAX_VALUE);
     }
 
     @AfterAll
     static void closeBackends() {
         reference.close();
         onednn.close();
+        plainJava.close();
     }
 
-    /** The reference first: its own gradient check runs before it serves as the oracle for oneDNN. */
+    /**
+     * The reference first: its own gradient check runs before it serves as the oracle for oneDNN
+     * and for the plain-Java path oneDNN's ops take for small calls.
+     */
     static List<Ops> backends() {
-        return List.of(reference, onednn);
+        return List.of(reference, onednn, plainJava);
     }
 }
