@@ -42,18 +42,20 @@ class OpenMpEnvironmentTest {
     }
 
     @Test
-    void deepnetMakesIdleOpenMpThreadsSleepByDefault() throws Exception {
+    void deepnetLetsIdleOpenMpThreadsSpinOnlyBrieflyByDefault() throws Exception {
         String out = probe(Map.of());
-        assertTrue(out.startsWith("exit 0: OMP_WAIT_POLICY=passive"), out);
+        assertTrue(out.startsWith("exit 0: OMP_WAIT_POLICY=(unset) GOMP_SPINCOUNT=1000"), out);
     }
 
     @Test
     void thePropertyChoosesAnotherPolicyOrLibgompsOwn() throws Exception {
         assertTrue(probe(Map.of(), "-D" + OpenMpEnvironment.PROPERTY + "=active").startsWith("exit 0: OMP_WAIT_POLICY=active"));
+        String passive = probe(Map.of(), "-D" + OpenMpEnvironment.PROPERTY + "=passive");
+        assertTrue(passive.startsWith("exit 0: OMP_WAIT_POLICY=passive GOMP_SPINCOUNT=(unset)"), passive);
         String own = probe(Map.of(), "-D" + OpenMpEnvironment.PROPERTY + "=libgomp");
-        assertTrue(own.startsWith("exit 0: OMP_WAIT_POLICY=(unset)"), own);
+        assertTrue(own.startsWith("exit 0: OMP_WAIT_POLICY=(unset) GOMP_SPINCOUNT=(unset)"), own);
         String bad = probe(Map.of(), "-D" + OpenMpEnvironment.PROPERTY + "=sometimes");
-        assertTrue(bad.contains("deepnet.omp.waitPolicy must be passive, active or libgomp, not 'sometimes'"), bad);
+        assertTrue(bad.contains("deepnet.omp.waitPolicy must be brief, passive, active or libgomp, not 'sometimes'"), bad);
     }
 
     @Test
@@ -61,8 +63,8 @@ class OpenMpEnvironmentTest {
         String out = probe(Map.of("OMP_WAIT_POLICY", "ACTIVE"));
         assertTrue(out.startsWith("exit 0: OMP_WAIT_POLICY=ACTIVE"), out);
         assertTrue(out.contains("(from the environment)"), out);
-        String spin = probe(Map.of("GOMP_SPINCOUNT", "1000"));
-        assertTrue(spin.startsWith("exit 0: OMP_WAIT_POLICY=(unset)"), spin);
+        String spin = probe(Map.of("GOMP_SPINCOUNT", "50"));
+        assertTrue(spin.startsWith("exit 0: OMP_WAIT_POLICY=(unset) GOMP_SPINCOUNT=50"), spin);
     }
 
     /** Loads oneDNN (and so libgomp), then prints the variable as native code sees it, and what deepnet did. */
@@ -73,9 +75,12 @@ class OpenMpEnvironmentTest {
             MethodHandle getenv = linker.downcallHandle(linker.defaultLookup().find("getenv").orElseThrow(),
                     FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS));
             try (Arena arena = Arena.ofConfined()) {
-                MemorySegment v = (MemorySegment) getenv.invokeExact(arena.allocateFrom("OMP_WAIT_POLICY"));
-                String value = v.equals(MemorySegment.NULL) ? "(unset)" : v.reinterpret(64).getString(0);
-                System.out.println("OMP_WAIT_POLICY=" + value + " / " + OpenMpEnvironment.applied());
+                StringBuilder line = new StringBuilder();
+                for (String name : new String[] {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT"}) {
+                    MemorySegment v = (MemorySegment) getenv.invokeExact(arena.allocateFrom(name));
+                    line.append(name).append('=').append(v.equals(MemorySegment.NULL) ? "(unset)" : v.reinterpret(64).getString(0)).append(' ');
+                }
+                System.out.println(line + "/ " + OpenMpEnvironment.applied());
             }
         }
     }
