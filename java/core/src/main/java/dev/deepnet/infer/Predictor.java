@@ -8,8 +8,13 @@ import dev.deepnet.ops.Ops;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedDeque;
-import java.util.concurrent.Semaphore;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import java.util.function.IntFunction;
 import java.util.function.Supplier;
 
@@ -20,15 +25,17 @@ import java.util.function.Supplier;
  * one-predictor-per-thread rule and no per-call native allocation once the workers are warm.
  *
  * <p><b>Threads are a budget.</b> A predictor computes on at most {@link #threads()} threads in
- * all: each worker runs oneDNN on {@link #threadsPerWorker()} of them, and at most
- * {@code threads / threadsPerWorker} workers exist and run at once; further callers wait for one.
- * The default gives every core its own single-threaded worker, which serves many concurrent
- * callers best (small requests gain little from a second thread, and OpenMP teams on cores that
- * are already busy slow everyone down); a predictor for one caller with large batches does better
- * with {@code threadsPerWorker == threads}. Every worker has the same thread count, so a
- * prediction does not depend on which worker made it. The most recently used idle worker serves
- * the next call (its memory is warm; the others stay idle). {@link #warmup} creates one ahead of
- * the first call (oneDNN builds its kernels then, not on a user's request).
+ * all: each worker runs oneDNN on {@link #threadsPerWorker()} of them, on a thread of its own, and
+ * at most {@code threads / threadsPerWorker} workers exist. Calls queue for the next free worker in
+ * the order they come (first come, first served: no caller waits behind a later one), and a
+ * worker goes from one call straight to the next, so under load the cores never idle between
+ * calls waiting for a woken caller. The default gives every core its own single-threaded worker,
+ * which serves many concurrent callers best (small requests gain little from a second thread,
+ * and OpenMP teams on cores that are already busy slow everyone down); a predictor for one caller
+ * with large batches does better with {@code threadsPerWorker == threads}. Every worker has the
+ * same thread count, so a prediction does not depend on which worker made it. {@link #warmup}
+ * creates a worker ahead of the first call (oneDNN builds its kernels then, not on a user's
+ * request).
  *
  * <p>Do not train the model while predicting: the weights must not change under readers.
  */
@@ -39,9 +46,8 @@ public final class Predictor implements AutoCloseable {
     private final int maxBatch;
     private final int threads;
     private final int threadsPerWorker;
-    /** One permit per worker that may run at once: threads / threadsPerWorker. Fair, so no caller starves. */
-    private final Semaphore running;
-    private final ConcurrentLinkedDeque<Worker> idle = new ConcurrentLinkedDeque<>(); // most recently used first
+    /** threads / threadsPerWorker threads, each owning one worker; calls wait in its queue in arrival order. */
+    private final ThreadPoolExecutor pool;
     private final List<Worker> all = new ArrayList<>(); // guarded by itself
     /** Held by every call: {@link #close} waits for the calls running and refuses new ones. */
     private final Lifetime lifetime = new Lifetime();
@@ -119,7 +125,72 @@ public final class Predictor implements AutoCloseable {
         this.maxBatch = maxBatch;
         this.threads = threads;
         this.threadsPerWorker = threadsPerWorker;
-        this.running = new Semaphore(threads / threadsPerWorker, true);
+        AtomicInteger number = new AtomicInteger();
+        int workers = threads / threadsPerWorker;
+        this.pool = new ThreadPoolExecutor(workers, workers, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), task -> {
+            Thread t = new WorkerThread(task, "deepnet-predictor-" + number.incrementAndGet());
+            t.setDaemon(true); // a predictor left open does not keep the JVM alive
+            return t;
+        });
+    }
+
+    /** A predictor thread and the worker it owns (made by its first call, on it). */
+    private static final class WorkerThread extends Thread {
+        Worker worker;
+
+        WorkerThread(Runnable task, String name) {
+            super(task, name);
+        }
+    }
+
+    /** The calling worker thread's worker, made on first use. */
+    private Worker worker() {
+        WorkerThread t = (WorkerThread) Thread.currentThread();
+        if (t.worker == null) {
+            Worker w = new Worker();
+            synchronized (all) {
+                all.add(w);
+            }
+            t.worker = w;
+        }
+        return t.worker;
+    }
+
+    /**
+     * Runs {@code work} on the next free worker and returns its result, holding this predictor
+     * meanwhile (so {@link #close} waits for it). The caller waits even when interrupted: the
+     * worker writes into the caller's buffers, so the call must not return before it has.
+     */
+    private <T> T onWorker(Function<Worker, T> work) {
+        lifetime.acquire("this Predictor");
+        try {
+            Future<T> result = pool.submit(() -> work.apply(worker()));
+            boolean interrupted = false;
+            try {
+                for (;;) {
+                    try {
+                        return result.get();
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof RuntimeException r) {
+                    throw r;
+                }
+                if (cause instanceof Error err) {
+                    throw err;
+                }
+                throw new IllegalStateException("a prediction failed: " + cause, cause);
+            } finally {
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        } finally {
+            lifetime.release();
+        }
     }
 
     /**
@@ -163,13 +234,11 @@ public final class Predictor implements AutoCloseable {
 
     /** Creates a worker and runs it once on zeros, so the first real call pays no set-up. */
     public void warmup() {
-        Worker w = borrow();
-        try {
+        onWorker(w -> {
             w.single.input().fill(0f);
             w.single.forward(false);
-        } finally {
-            release(w);
-        }
+            return null;
+        });
     }
 
     /** The output for one sample ({@link #inputSize()} floats). */
@@ -178,14 +247,11 @@ public final class Predictor implements AutoCloseable {
             throw new IllegalArgumentException("a sample of " + model.sampleShape() + " has " + inputSize() + " floats, got "
                     + sample.length);
         }
-        Worker w = borrow();
-        try {
+        return onWorker(w -> {
             w.single.input().copyFrom(sample);
             w.single.forward(false);
             return w.single.output().toArray();
-        } finally {
-            release(w);
-        }
+        });
     }
 
     /**
@@ -200,8 +266,7 @@ public final class Predictor implements AutoCloseable {
             throw new IllegalArgumentException("for " + count + " samples of " + model.sampleShape() + " expected " + count * in
                     + " input bytes and " + count * out + " output bytes, got " + samples.byteSize() + " and " + outputs.byteSize());
         }
-        Worker w = borrow();
-        try {
+        onWorker(w -> {
             for (int from = 0; from < count; from += maxBatch) {
                 int n = Math.min(maxBatch, count - from);
                 Plan plan = w.planFor(n);
@@ -209,9 +274,8 @@ public final class Predictor implements AutoCloseable {
                 plan.forward(false);
                 outputs.asSlice(from * out, n * out).copyFrom(plan.output().segment());
             }
-        } finally {
-            release(w);
-        }
+            return null;
+        });
     }
 
     /** {@link #predict(MemorySegment, int, MemorySegment)} for arrays. */
@@ -221,41 +285,7 @@ public final class Predictor implements AutoCloseable {
         return result;
     }
 
-    /**
-     * A worker for one call, waiting while {@link #maxWorkers()} calls run; the predictor stays
-     * held until {@link #release}.
-     */
-    private Worker borrow() {
-        lifetime.acquire("this Predictor");
-        try {
-            running.acquireUninterruptibly();
-        } catch (RuntimeException | Error e) {
-            lifetime.release();
-            throw e;
-        }
-        try {
-            Worker w = idle.pollFirst();
-            if (w == null) {
-                w = new Worker();
-                synchronized (all) {
-                    all.add(w);
-                }
-            }
-            return w;
-        } catch (RuntimeException | Error e) {
-            running.release();
-            lifetime.release();
-            throw e;
-        }
-    }
-
-    private void release(Worker w) {
-        idle.addFirst(w);
-        running.release();
-        lifetime.release();
-    }
-
-    /** Number of workers created so far: at most the largest number of calls that ran at once, and at most {@link #maxWorkers()}. */
+    /** Number of workers created so far: at most {@link #maxWorkers()}. */
     public int workers() {
         synchronized (all) {
             return all.size();
@@ -271,11 +301,22 @@ public final class Predictor implements AutoCloseable {
         if (!lifetime.endWhenUnused()) {
             return;
         }
+        pool.shutdown(); // no call runs now (each held the lifetime until its result came back)
+        boolean interrupted = false;
+        while (!pool.isTerminated()) {
+            try {
+                pool.awaitTermination(1, TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
         synchronized (all) {
             all.forEach(Worker::close);
             all.clear();
         }
-        idle.clear();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
 }

@@ -98,12 +98,18 @@ class ThreadBudgetTest {
                 new Dense(128, 10));
     }
 
-    /** 16 callers, each predicting 200 times; returns how many threads carry the callers' names at the end. */
-    static long hammer(Predictor predictor, float[] sample, float[] expected) throws InterruptedException {
+    /**
+     * 16 callers, each predicting 200 times; returns how many threads carry the callers' names and
+     * how many the predictor's workers' names (with their OpenMP teams) at the end.
+     */
+    static long[] hammer(Predictor predictor, float[] sample, float[] expected) throws InterruptedException {
         List<Thread> callers = new ArrayList<>();
         AtomicReference<Throwable> failure = new AtomicReference<>();
-        long[] counted = new long[1];
-        java.util.concurrent.CyclicBarrier done = new java.util.concurrent.CyclicBarrier(16, () -> counted[0] = threadsNamed("caller-"));
+        long[] counted = new long[2];
+        java.util.concurrent.CyclicBarrier done = new java.util.concurrent.CyclicBarrier(16, () -> {
+            counted[0] = threadsNamed("caller-");
+            counted[1] = threadsNamed("deepnet-predict"); // Linux keeps 15 characters of a thread's name
+        });
         for (int c = 0; c < 16; c++) {
             Thread t = new Thread(() -> {
                 try {
@@ -124,7 +130,7 @@ class ThreadBudgetTest {
         if (failure.get() != null) {
             throw new AssertionError(failure.get());
         }
-        return counted[0];
+        return counted;
     }
 
     @Test
@@ -140,15 +146,18 @@ class ThreadBudgetTest {
             try (Predictor reference = new Predictor(net, OneDnnOps::new, 1, 1, 1)) {
                 expected = reference.predict(sample);
             }
-            // Budget 2, one thread per worker: at most two workers, and no OpenMP team at all.
+            // Budget 2, one thread per worker: two workers, each on its own thread, and no OpenMP team at all.
             try (Predictor p = new Predictor(net, OneDnnOps::new, 1, 2, 1)) {
                 assertEquals(2, p.maxWorkers());
-                assertEquals(16, hammer(p, sample, expected), "16 callers and no OpenMP thread");
+                long[] threads = hammer(p, sample, expected);
+                assertEquals(16, threads[0], "the callers compute nothing themselves");
+                assertTrue(threads[1] <= 2, "the workers and their OpenMP teams: " + threads[1] + " threads for a budget of 2");
                 assertTrue(p.workers() <= 2, "workers: " + p.workers());
             }
-            // Budget 2 in one worker of two threads: one call at a time.
+            // Budget 2 in one worker of two threads: one call at a time, on its thread and one OpenMP thread.
             try (Predictor p = new Predictor(net, OneDnnOps::new, 1, 2, 2)) {
-                hammer(p, sample, expected);
+                long[] threads = hammer(p, sample, expected);
+                assertEquals(2, threads[1], "one worker thread and its OpenMP thread");
                 assertEquals(1, p.workers());
             }
         }
