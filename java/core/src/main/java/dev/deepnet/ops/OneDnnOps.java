@@ -128,6 +128,23 @@ public final class OneDnnOps extends Ops {
         return kernels.size();
     }
 
+    /**
+     * Forward-training descriptors that backward descriptors take as hints, by key: descriptors
+     * only, since no forward-training primitive of theirs ever executes (the forward pass of dense,
+     * convolution, eltwise and softmax runs forward_inference kernels; oneDNN's f32 results are
+     * the same).
+     */
+    private final Map<List<Object>, PrimitiveDesc> hints = new HashMap<>();
+
+    private PrimitiveDesc hint(List<Object> key, Supplier<PrimitiveDesc> build) {
+        PrimitiveDesc pd = hints.get(key);
+        if (pd == null) {
+            pd = build.get();
+            hints.put(key, pd);
+        }
+        return pd;
+    }
+
     private OneDnnKernel kernel(List<Object> key, Supplier<OneDnnKernel> build) {
         OneDnnKernel k = kernels.get(key);
         if (k == null) {
@@ -241,12 +258,9 @@ public final class OneDnnOps extends Ops {
         }
     }
 
-    /** The forward-training descriptor backward passes take as their hint. */
-    private OneDnnKernel linearHint(Shape x, Shape w) {
-        Shape y = Shape.of(x.dim(0), w.dim(0));
-        return kernel(List.of("linear.fwd.training", x, w), () -> new OneDnnKernel(engine,
-                linearForwardPd(PropKind.FORWARD_TRAINING, x, w, false),
-                List.of(in(Arg.SRC, x), in(Arg.WEIGHTS, w), out(Arg.DST, y))));
+    /** The forward-training descriptor backward passes take as their hint (a descriptor only: it never executes). */
+    private PrimitiveDesc linearHint(Shape x, Shape w) {
+        return hint(List.of("linear.fwd.training", x, w), () -> linearForwardPd(PropKind.FORWARD_TRAINING, x, w, false));
     }
 
     @Override
@@ -279,7 +293,7 @@ public final class OneDnnOps extends Ops {
         }
         Shape ws = w.shape(), xs = dx.shape(), ys = dy.shape();
         OneDnnKernel k = kernel(List.of("linear.bwd.data", xs, ws), () -> {
-            PrimitiveDesc hint = linearHint(xs, ws).descriptor();
+            PrimitiveDesc hint = linearHint(xs, ws);
             try (MemoryDesc dsrc = md(xs, FormatTag.ANY); MemoryDesc wei = denseWeights(ws);
                  MemoryDesc ddst = md(ys, FormatTag.ANY)) {
                 return new OneDnnKernel(engine, PrimitiveDesc.innerProductBackwardData(engine, dsrc, wei, ddst, hint, null),
@@ -303,7 +317,7 @@ public final class OneDnnOps extends Ops {
         Shape xs = x.shape(), ws = dw.shape(), ys = dy.shape();
         boolean bias = db != null;
         OneDnnKernel k = kernel(List.of("linear.bwd.weights", xs, ws, bias), () -> {
-            PrimitiveDesc hint = linearHint(xs, ws).descriptor();
+            PrimitiveDesc hint = linearHint(xs, ws);
             try (MemoryDesc src = md(xs, FormatTag.ANY); MemoryDesc dwei = denseWeights(ws);
                  MemoryDesc dbias = bias ? md(Shape.of(ws.dim(0)), FormatTag.A) : null;
                  MemoryDesc ddst = md(ys, FormatTag.ANY)) {
@@ -359,10 +373,8 @@ public final class OneDnnOps extends Ops {
         }
     }
 
-    private OneDnnKernel convHint(Conv2dSpec s, Shape x, Shape w) {
-        Shape y = s.outputShape(x, w);
-        return kernel(List.of("conv.fwd.training", s, x, w), () -> new OneDnnKernel(engine,
-                convForwardPd(PropKind.FORWARD_TRAINING, s, x, w, true), forwardPorts(x, w, true, y)));
+    private PrimitiveDesc convHint(Conv2dSpec s, Shape x, Shape w) {
+        return hint(List.of("conv.fwd.training", s, x, w), () -> convForwardPd(PropKind.FORWARD_TRAINING, s, x, w, true));
     }
 
     @Override
@@ -387,7 +399,7 @@ public final class OneDnnOps extends Ops {
         }
         Shape xs = dx.shape(), ws = w.shape(), ys = dy.shape();
         OneDnnKernel k = kernel(List.of("conv.bwd.data", spec, xs, ws), () -> {
-            PrimitiveDesc hint = convHint(spec, xs, ws).descriptor();
+            PrimitiveDesc hint = convHint(spec, xs, ws);
             try (MemoryDesc dsrc = md(xs, FormatTag.ANY); MemoryDesc wei = md(ws, FormatTag.ANY);
                  MemoryDesc ddst = md(ys, FormatTag.ANY)) {
                 return new OneDnnKernel(engine, PrimitiveDesc.convolutionBackwardData(engine, Algorithm.CONVOLUTION_DIRECT,
@@ -408,7 +420,7 @@ public final class OneDnnOps extends Ops {
         Shape xs = x.shape(), ws = dw.shape(), ys = dy.shape();
         boolean bias = db != null;
         OneDnnKernel k = kernel(List.of("conv.bwd.weights", spec, xs, ws, bias), () -> {
-            PrimitiveDesc hint = convHint(spec, xs, ws).descriptor();
+            PrimitiveDesc hint = convHint(spec, xs, ws);
             try (MemoryDesc src = md(xs, FormatTag.ANY); MemoryDesc dwei = md(ws, FormatTag.ANY);
                  MemoryDesc dbias = bias ? md(Shape.of(ws.dim(0)), FormatTag.A) : null;
                  MemoryDesc ddst = md(ys, FormatTag.ANY)) {
@@ -597,7 +609,11 @@ public final class OneDnnOps extends Ops {
         Algorithm algorithm = backwardAlgorithm(f);
         boolean useDst = backwardUsesDst(f);
         OneDnnKernel k = kernel(List.of("eltwise.bwd", f, s), () -> {
-            PrimitiveDesc hint = activationForwardKernel(f, algorithm, PropKind.FORWARD_TRAINING, s).descriptor();
+            PrimitiveDesc hint = hint(List.of("eltwise.fwd.training", f, algorithm, s), () -> {
+                try (MemoryDesc src = plain(s)) {
+                    return PrimitiveDesc.eltwiseForward(engine, PropKind.FORWARD_TRAINING, algorithm, src, src, alpha(f), 0f, null);
+                }
+            });
             try (MemoryDesc d = plain(s)) {
                 return new OneDnnKernel(engine, PrimitiveDesc.eltwiseBackward(engine, algorithm, d, d, d, alpha(f), 0f, hint, null),
                         List.of(in(useDst ? Arg.DST : Arg.SRC, s), in(Arg.DIFF_DST, s), out(Arg.DIFF_SRC, s)));
@@ -649,7 +665,11 @@ public final class OneDnnOps extends Ops {
         }
         Shape s = y.shape();
         OneDnnKernel k = kernel(List.of("softmax.bwd", log, s), () -> {
-            PrimitiveDesc hint = softmaxForwardKernel(log, PropKind.FORWARD_TRAINING, s).descriptor();
+            PrimitiveDesc hint = hint(List.of("softmax.fwd.training", log, s), () -> {
+                try (MemoryDesc d = plain(s)) {
+                    return PrimitiveDesc.softmaxForward(engine, PropKind.FORWARD_TRAINING, softmaxAlgorithm(log), d, d, 1, null);
+                }
+            });
             try (MemoryDesc d = plain(s)) {
                 return new OneDnnKernel(engine, PrimitiveDesc.softmaxBackward(engine, softmaxAlgorithm(log), d, d, d, 1, hint, null),
                         List.of(in(Arg.DST, s), in(Arg.DIFF_DST, s), out(Arg.DIFF_SRC, s)));
@@ -806,6 +826,10 @@ public final class OneDnnOps extends Ops {
             k.close();
         }
         kernels.clear();
+        for (PrimitiveDesc pd : hints.values()) {
+            pd.close();
+        }
+        hints.clear();
         plain.close();
         stream.close();
         engine.close();
