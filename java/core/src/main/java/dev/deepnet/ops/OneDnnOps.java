@@ -163,23 +163,25 @@ public final class OneDnnOps extends Ops {
 
     /**
      * A call made before with these very tensors: the kernel it needs and its tensors in port
-     * order. A plan passes the same tensors at every step, so finding its calls here costs a few
-     * comparisons and allocates nothing, where the kernel map's lookup builds a key every time.
-     * Keyed by identity: a tensor's shape never changes, so the same tensors mean the same kernel.
+     * order. A plan passes the same tensors at every step, so finding its calls here costs a hash
+     * of the first tensor's identity and a few comparisons, and allocates nothing, where the kernel
+     * map's lookup builds a key every time. Keyed by identity: a tensor's shape never changes, so
+     * the same tensors mean the same kernel. Calls sharing a first tensor are chained.
      */
-    private record RecentCall(int op, Object param, Tensor a, Tensor b, Tensor c, Tensor d, OneDnnKernel kernel, Tensor[] ports) {
+    private record RecentCall(int op, Object param, Tensor a, Tensor b, Tensor c, Tensor d, OneDnnKernel kernel, Tensor[] ports,
+            RecentCall next) {
         boolean matches(int op, Object param, Tensor a, Tensor b, Tensor c, Tensor d) {
             return this.op == op && this.param == param && this.a == a && this.b == b && this.c == c && this.d == d;
         }
     }
 
-    private final RecentCall[] recent = new RecentCall[64];
+    /** By first tensor; forgotten all at once past {@link #RECENT_CALLS} calls (tensors of closed plans must not pile up). */
+    private final java.util.IdentityHashMap<Tensor, RecentCall> recent = new java.util.IdentityHashMap<>();
+    private static final int RECENT_CALLS = 4096;
     private int recentCount;
-    private int recentNext; // the entry replaced next once all are taken
 
     private RecentCall recall(int op, Object param, Tensor a, Tensor b, Tensor c, Tensor d) {
-        for (int i = 0; i < recentCount; i++) {
-            RecentCall call = recent[i];
+        for (RecentCall call = recent.get(a); call != null; call = call.next()) {
             if (call.matches(op, param, a, b, c, d)) {
                 return call;
             }
@@ -188,13 +190,13 @@ public final class OneDnnOps extends Ops {
     }
 
     private RecentCall remember(int op, Object param, Tensor a, Tensor b, Tensor c, Tensor d, OneDnnKernel kernel, Tensor... ports) {
-        RecentCall call = new RecentCall(op, param, a, b, c, d, kernel, ports);
-        if (recentCount < recent.length) {
-            recent[recentCount++] = call;
-        } else {
-            recent[recentNext] = call;
-            recentNext = (recentNext + 1) % recent.length;
+        if (recentCount >= RECENT_CALLS) {
+            recent.clear();
+            recentCount = 0;
         }
+        RecentCall call = new RecentCall(op, param, a, b, c, d, kernel, ports, recent.get(a));
+        recent.put(a, call);
+        recentCount++;
         return call;
     }
 
