@@ -1,5 +1,7 @@
 package dev.deepnet.lab.cli;
 
+import dev.deepnet.dnnl.OpenMp;
+import dev.deepnet.nativelib.OpenMpEnvironment;
 import dev.deepnet.ops.BackendReport;
 import java.io.PrintWriter;
 import java.util.Locale;
@@ -38,6 +40,9 @@ public final class InfoCommand implements Callable<Integer> {
         out.printf("  oneDNN      %s%n", report.onednnVersion());
         out.printf("  library     %s%n", report.library());
         out.printf("  CPU ISA     %s (cap it with ONEDNN_MAX_CPU_ISA)%n", report.cpuIsa());
+        out.printf("  OpenMP      %d threads per call unless an Ops instance is given its own; %s%n",
+                OpenMp.isAvailable() ? OpenMp.threadsForThisThread() : 1,
+                OpenMpEnvironment.applied());
         BackendReport.SelfCheck c = report.selfCheck();
         double flops = 2.0 * Math.pow(256, 3);
         boolean ok = c.maxRelativeError() <= MAX_SELF_CHECK_ERROR;

@@ -20,6 +20,7 @@ class InfoCommandTest {
         assertEquals(0, exit, text);
         assertTrue(text.contains("oneDNN      3.8.1"), text);
         assertTrue(text.matches("(?s).*CPU ISA     [A-Z0-9_]+ .*"), text);
+        assertTrue(text.matches("(?s).*OpenMP      \\d+ threads per call .*(GOMP_SPINCOUNT|OMP_WAIT_POLICY|libgomp).*"), text);
         assertTrue(text.matches("(?s).*self-check  matmul f32 256x256x256 on \\S+: .*: ok\\R.*"), text);
     }
 }
