@@ -42,13 +42,19 @@ public final class Lifetime {
 
     /** A user registered by {@link #acquire} is done. */
     public void release() {
-        int s = state.decrementAndGet();
-        if (s == ENDING) {
-            synchronized (this) {
-                notifyAll(); // an endWhenUnused may be waiting for the last user
+        for (;;) {
+            int s = state.get();
+            if ((s & Integer.MAX_VALUE) == 0) { // no user (open or ending): refuse, leaving the state as it was
+                throw new IllegalStateException("released more often than acquired");
             }
-        } else if (s == -1 || s == Integer.MAX_VALUE) {
-            throw new IllegalStateException("released more often than acquired");
+            if (state.compareAndSet(s, s - 1)) {
+                if (s - 1 == ENDING) {
+                    synchronized (this) {
+                        notifyAll(); // an endWhenUnused may be waiting for the last user
+                    }
+                }
+                return;
+            }
         }
     }
 

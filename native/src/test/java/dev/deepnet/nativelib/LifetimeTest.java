@@ -34,6 +34,11 @@ class LifetimeTest {
     void releasingMoreThanAcquiredIsAnError() {
         Lifetime l = new Lifetime();
         assertThrows(IllegalStateException.class, l::release);
+        assertTrue(l.isAlive(), "a refused release leaves the lifetime as it was");
+        assertEquals(0, l.users());
+        assertTrue(l.end("x"));
+        assertThrows(IllegalStateException.class, l::release, "nor does it corrupt an ended one");
+        assertFalse(l.isAlive());
     }
 
     @Test

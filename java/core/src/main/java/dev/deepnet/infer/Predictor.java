@@ -37,7 +37,8 @@ import java.util.function.Supplier;
  * creates a worker ahead of the first call (oneDNN builds its kernels then, not on a user's
  * request).
  *
- * <p>Do not train the model while predicting: the weights must not change under readers.
+ * <p>Do not train the model while predicting: the weights must not change under readers. Close a
+ * predictor when done: its worker threads (daemons) and their native memory live until then.
  */
 public final class Predictor implements AutoCloseable {
 
@@ -51,13 +52,25 @@ public final class Predictor implements AutoCloseable {
     private final List<Worker> all = new ArrayList<>(); // guarded by itself
     /** Held by every call: {@link #close} waits for the calls running and refuses new ones. */
     private final Lifetime lifetime = new Lifetime();
+    /** Counted down when the first close has freed every worker: later closes wait for it. */
+    private final java.util.concurrent.CountDownLatch freed = new java.util.concurrent.CountDownLatch(1);
 
     /** One thread's means to run the model. */
     private final class Worker implements AutoCloseable {
-        final Ops ops = opsFactory.apply(threadsPerWorker);
-        final Plan single = model.compileForInference(ops, 1);
+        final Ops ops;
+        final Plan single;
         Plan batch; // (maxBatch, ...), built on first batch call
         Plan tail; // the last batch size that was not maxBatch, rebuilt when it changes
+
+        Worker() {
+            ops = opsFactory.apply(threadsPerWorker);
+            try {
+                single = model.compileForInference(ops, 1);
+            } catch (RuntimeException | Error e) {
+                ops.close(); // a worker that cannot be made leaves nothing behind
+                throw e;
+            }
+        }
 
         Plan planFor(int count) {
             if (count == 1) {
@@ -70,8 +83,10 @@ public final class Predictor implements AutoCloseable {
                 return batch;
             }
             if (tail == null || tail.batchSize() != count) {
-                if (tail != null) {
-                    tail.close();
+                Plan old = tail;
+                tail = null; // never left pointing at a closed plan, whether or not the new one compiles
+                if (old != null) {
+                    old.close();
                 }
                 tail = model.compileForInference(ops, count);
             }
@@ -133,6 +148,9 @@ public final class Predictor implements AutoCloseable {
             return t;
         });
     }
+
+    /** Stands for "some thread other than the caller" in segment accessibility checks; never started. */
+    private static final Thread ANOTHER_THREAD = new Thread(() -> { }, "deepnet-predictor-probe");
 
     /** A predictor thread and the worker it owns (made by its first call, on it). */
     private static final class WorkerThread extends Thread {
@@ -234,11 +252,49 @@ public final class Predictor implements AutoCloseable {
 
     /** Creates a worker and runs it once on zeros, so the first real call pays no set-up. */
     public void warmup() {
-        onWorker(w -> {
-            w.single.input().fill(0f);
-            w.single.forward(false);
-            return null;
-        });
+        // One task per worker thread, each waiting for all to start, so that every worker (not the
+        // same one again) is made and runs once before the first real call.
+        int workers = maxWorkers();
+        pool.prestartAllCoreThreads();
+        java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(workers);
+        List<Thread> warmers = new ArrayList<>();
+        List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        for (int i = 0; i < workers; i++) {
+            Thread t = new Thread(() -> {
+                try {
+                    onWorker(w -> {
+                        started.countDown();
+                        try {
+                            started.await();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                        w.single.input().fill(0f);
+                        w.single.forward(false);
+                        return null;
+                    });
+                } catch (RuntimeException | Error e) {
+                    failures.add(e);
+                }
+            }, "deepnet-predictor-warmup");
+            warmers.add(t);
+            t.start();
+        }
+        for (Thread t : warmers) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (!failures.isEmpty()) {
+            Throwable first = failures.get(0);
+            if (first instanceof RuntimeException r) {
+                throw r;
+            }
+            throw (Error) first;
+        }
     }
 
     /** The output for one sample ({@link #inputSize()} floats). */
@@ -265,6 +321,14 @@ public final class Predictor implements AutoCloseable {
         if (count < 1 || samples.byteSize() != count * in || outputs.byteSize() != count * out) {
             throw new IllegalArgumentException("for " + count + " samples of " + model.sampleShape() + " expected " + count * in
                     + " input bytes and " + count * out + " output bytes, got " + samples.byteSize() + " and " + outputs.byteSize());
+        }
+        if (!samples.isAccessibleBy(ANOTHER_THREAD) || !outputs.isAccessibleBy(ANOTHER_THREAD)) {
+            // A confined arena's memory can be read only by its owner; the workers run on threads of their own.
+            float[] in32 = samples.toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT);
+            float[] out32 = new float[Math.toIntExact(count * outputSize())];
+            predict(MemorySegment.ofArray(in32), count, MemorySegment.ofArray(out32));
+            MemorySegment.copy(out32, 0, outputs, java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, out32.length);
+            return;
         }
         onWorker(w -> {
             for (int from = 0; from < count; from += maxBatch) {
@@ -299,6 +363,7 @@ public final class Predictor implements AutoCloseable {
     @Override
     public void close() {
         if (!lifetime.endWhenUnused()) {
+            awaitUninterruptibly(freed); // another close is freeing the workers: return when it has
             return;
         }
         pool.shutdown(); // no call runs now (each held the lifetime until its result came back)
@@ -310,9 +375,27 @@ public final class Predictor implements AutoCloseable {
                 interrupted = true;
             }
         }
-        synchronized (all) {
-            all.forEach(Worker::close);
-            all.clear();
+        try {
+            synchronized (all) {
+                all.forEach(Worker::close);
+                all.clear();
+            }
+        } finally {
+            freed.countDown();
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void awaitUninterruptibly(java.util.concurrent.CountDownLatch latch) {
+        boolean interrupted = false;
+        while (latch.getCount() > 0) {
+            try {
+                latch.await();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
         }
         if (interrupted) {
             Thread.currentThread().interrupt();

@@ -272,7 +272,10 @@ public final class Model implements AutoCloseable {
 
     /**
      * Frees every layer's parameters; later calls do nothing. Throws {@link IllegalStateException},
-     * freeing nothing, while a plan on another thread runs a pass over this model.
+     * freeing nothing, while a plan on another thread runs a pass over this model. A layer moved
+     * into another model whose plan is running at that moment is not freed (its parameter's close
+     * throws, after the layers before it were freed): close models that share layers one after
+     * the other.
      */
     @Override
     public void close() {

@@ -51,9 +51,9 @@ public final class Plan implements AutoCloseable {
     private final int batch;
     private final Mode mode;
     private final boolean training; // backward runs: TRAINING or INPUT_GRADIENT
+    /** Every buffer of the plan; its lifetime is the plan's: held by forward and backward and by every op on a buffer. */
     private final TensorArena arena = new TensorArena();
-    /** Held by forward and backward while they run: closing the plan meanwhile fails and frees nothing. */
-    private final Lifetime lifetime = new Lifetime();
+    private final Lifetime lifetime = arena.lifetime();
     private final List<Node> nodes;
     private final boolean[] live; // on a path to the output
     private final boolean[] needsGradient; // the gradient with respect to this node's output is needed
@@ -313,20 +313,21 @@ public final class Plan implements AutoCloseable {
     }
 
     /**
-     * Frees the plan's buffers and primitives (not the model's parameters); later calls do
-     * nothing. Throws {@link IllegalStateException}, freeing nothing, while a pass runs.
+     * Frees the plan's buffers and workspaces (not the model's parameters); later calls do
+     * nothing. Throws {@link IllegalStateException}, freeing nothing, while a pass runs or an op
+     * on another thread uses one of the plan's buffers.
      */
     @Override
     public void close() {
-        if (!lifetime.end(this)) {
+        if (!arena.isOpen()) {
             return;
         }
+        arena.close(); // all or nothing: ends the one lifetime every pass and every op on a buffer holds
         for (Step s : steps) {
             if (s != null) {
-                s.close();
+                s.close(); // workspaces: only the passes, now impossible, used them
             }
         }
-        arena.close();
     }
 
     @Override

@@ -30,6 +30,11 @@ public final class TensorArena implements AutoCloseable {
         return lifetime.isAlive();
     }
 
+    /** The lifetime all of this arena's tensors share: whoever holds it keeps every one of them alive. */
+    public Lifetime lifetime() {
+        return lifetime;
+    }
+
     /** Frees every tensor allocated here; later calls do nothing. */
     @Override
     public void close() {

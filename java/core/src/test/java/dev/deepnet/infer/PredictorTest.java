@@ -9,6 +9,7 @@ import dev.deepnet.nn.Dense;
 import dev.deepnet.nn.Model;
 import dev.deepnet.ops.Activation;
 import dev.deepnet.ops.OneDnnOps;
+import dev.deepnet.ops.ReferenceOps;
 import dev.deepnet.tensor.Shape;
 import java.util.ArrayList;
 import java.util.List;
@@ -90,6 +91,25 @@ class PredictorTest {
             Predictor p = new Predictor(net, OneDnnOps::new, 2);
             p.close();
             assertThrows(IllegalStateException.class, () -> p.predict(new float[16]));
+        }
+    }
+
+    @Test
+    void warmupMakesEveryWorkerAndConfinedMemoryIsServedToo() {
+        try (Model net = mlp(); Predictor predictor = new Predictor(net, threads -> new ReferenceOps(), 4, 2, 1)) {
+            predictor.warmup();
+            assertEquals(2, predictor.workers(), "every worker made before the first call");
+            float[] samples = new float[3 * 16];
+            for (int i = 0; i < samples.length; i++) {
+                samples[i] = (float) Math.sin(i);
+            }
+            float[] expected = predictor.predict(samples, 3);
+            try (java.lang.foreign.Arena confined = java.lang.foreign.Arena.ofConfined()) {
+                java.lang.foreign.MemorySegment in = confined.allocateFrom(java.lang.foreign.ValueLayout.JAVA_FLOAT, samples);
+                java.lang.foreign.MemorySegment out = confined.allocate(java.lang.foreign.ValueLayout.JAVA_FLOAT, expected.length);
+                predictor.predict(in, 3, out); // only this thread may touch them; the workers run elsewhere
+                assertArrayEquals(expected, out.toArray(java.lang.foreign.ValueLayout.JAVA_FLOAT));
+            }
         }
     }
 }

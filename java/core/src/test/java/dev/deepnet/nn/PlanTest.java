@@ -383,4 +383,18 @@ class PlanTest {
             plan.backward(); // and may repeat on the same forward pass
         }
     }
+
+    @Test
+    void closingAPlanWhileAnOpHoldsOneOfItsBuffersFreesNothing() {
+        try (Ops ops = new ReferenceOps(); Model net = Model.sequential(Shape.of(3), 1, new Dense(3, 2)); Plan plan = net.compileForInference(ops, 1)) {
+            plan.input().fill(1f);
+            plan.output().lifetime().acquire("a call on another thread"); // what an op on plan.output() does
+            IllegalStateException e = assertThrows(IllegalStateException.class, plan::close);
+            assertTrue(e.getMessage().contains("in use"), e.getMessage());
+            plan.forward(false); // nothing was freed: the plan still runs
+            plan.output().lifetime().release();
+            plan.close();
+            assertThrows(IllegalStateException.class, () -> plan.forward(false));
+        }
+    }
 }
