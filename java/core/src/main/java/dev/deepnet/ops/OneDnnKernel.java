@@ -56,6 +56,7 @@ final class OneDnnKernel implements AutoCloseable {
     private final Primitive primitive;
     private final ExecArgs args;
     private final Port[] ports;
+    private long lastRun;
 
     /** Takes ownership of {@code pd}. */
     OneDnnKernel(Engine engine, PrimitiveDesc pd, List<PortSpec> specs) {
@@ -109,7 +110,13 @@ final class OneDnnKernel implements AutoCloseable {
      * Runs on {@code tensors} (one per port, in port order); {@code extraArg}/{@code extra} add one
      * memory that is not a tensor (a workspace), or pass 0/null.
      */
+    /** When this kernel last ran (System.nanoTime), for evicting the least recently run; 0 before its first run. */
+    long lastRun() {
+        return lastRun;
+    }
+
     void run(Stream stream, int extraArg, Memory extra, Tensor... tensors) {
+        lastRun = System.nanoTime();
         for (int i = 0; i < ports.length; i++) {
             Port p = ports[i];
             Tensor t = tensors[i];

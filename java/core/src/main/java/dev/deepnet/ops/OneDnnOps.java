@@ -44,6 +44,12 @@ public final class OneDnnOps extends Ops {
      */
     private final FormatTag blocked;
     private final Map<List<Object>, OneDnnKernel> kernels = new HashMap<>();
+    /**
+     * The most primitives an instance keeps by default. A plan holds a few per layer (AlexNet's
+     * training plan about 50); one oneDNN instance fed 300 batch sizes once kept 3,300 (589 MiB).
+     */
+    public static final int DEFAULT_MAX_KERNELS = 512;
+    private final int maxKernels;
 
     /**
      * Dense, element-wise and softmax calls below this many floating-point operations run as plain
@@ -80,6 +86,19 @@ public final class OneDnnOps extends Ops {
      * as the tests of oneDNN's numerics need).
      */
     public OneDnnOps(int threads, long plainJavaBelowFlops) {
+        this(threads, plainJavaBelowFlops, DEFAULT_MAX_KERNELS);
+    }
+
+    /**
+     * As {@link #OneDnnOps(int, long)}, keeping at most {@code maxKernels} primitives: past that,
+     * the least recently run one is closed (and built again if it is needed again), so an instance
+     * fed ever new shapes — a service's ragged batch sizes — holds bounded memory.
+     */
+    public OneDnnOps(int threads, long plainJavaBelowFlops, int maxKernels) {
+        if (maxKernels < 1) {
+            throw new IllegalArgumentException("maxKernels must be >= 1, got " + maxKernels);
+        }
+        this.maxKernels = maxKernels;
         if (plainJavaBelowFlops < 0) {
             throw new IllegalArgumentException("plainJavaBelowFlops must be >= 0, got " + plainJavaBelowFlops);
         }
@@ -140,6 +159,12 @@ public final class OneDnnOps extends Ops {
         PrimitiveDesc pd = hints.get(key);
         if (pd == null) {
             pd = build.get();
+            if (hints.size() >= maxKernels) { // bounded like the kernels; a hint is only read while a kernel is built
+                for (PrimitiveDesc old : hints.values()) {
+                    old.close();
+                }
+                hints.clear();
+            }
             hints.put(key, pd);
         }
         return pd;
@@ -149,9 +174,32 @@ public final class OneDnnOps extends Ops {
         OneDnnKernel k = kernels.get(key);
         if (k == null) {
             k = build.get();
+            if (kernels.size() >= maxKernels) {
+                evictLeastRecentlyRun();
+            }
             kernels.put(key, k);
         }
         return k;
+    }
+
+    /**
+     * Closes the kernel run longest ago. Called only while building a new kernel, between calls'
+     * executions: no kernel runs now, and the calls remembered by tensor are forgotten (they may
+     * name the evicted kernel), as are the hints (rebuilt on demand).
+     */
+    private void evictLeastRecentlyRun() {
+        Map.Entry<List<Object>, OneDnnKernel> oldest = null;
+        for (Map.Entry<List<Object>, OneDnnKernel> e : kernels.entrySet()) {
+            if (oldest == null || e.getValue().lastRun() < oldest.getValue().lastRun()) {
+                oldest = e;
+            }
+        }
+        if (oldest != null) {
+            kernels.remove(oldest.getKey());
+            oldest.getValue().close();
+        }
+        recent.clear();
+        recentCount = 0;
     }
 
     // Ids of the calls the memo below knows (with a parameter object, e.g. the conv spec, beside them).

@@ -65,4 +65,25 @@ class PlainJavaPathTest {
             assertTrue(ops.kernelCount() == 1, "with the plain path off, even 1 x 10 x 3 runs on oneDNN");
         }
     }
+
+    @Test
+    void aLongLivedInstanceFedEverNewShapesKeepsABoundedNumberOfKernels() {
+        // A service's ragged batch sizes: each new size used to add kernels for good (3,300 kernels, 589 MiB once).
+        try (OneDnnOps ops = new OneDnnOps(0, 0, 8); ReferenceOps reference = new ReferenceOps();
+             Tensor w = OpCheck.random(Shape.of(16, 32), 2); Tensor b = OpCheck.random(Shape.of(16), 3)) {
+            for (int round = 0; round < 2; round++) {
+                for (int n = 1; n <= 20; n++) {
+                    try (Tensor x = OpCheck.random(Shape.of(n, 32), n); Tensor y = Tensor.allocate(Shape.of(n, 16));
+                         Tensor expected = Tensor.allocate(Shape.of(n, 16))) {
+                        ops.linearForward(x, w, b, y);
+                        ops.activationForward(Activation.TANH, y, y);
+                        reference.linearForward(x, w, b, expected);
+                        reference.activationForward(Activation.TANH, expected, expected);
+                        OpCheck.assertClose("batch " + n, expected, y, 32);
+                        assertTrue(ops.kernelCount() <= 8, "kernels: " + ops.kernelCount());
+                    }
+                }
+            }
+        }
+    }
 }
