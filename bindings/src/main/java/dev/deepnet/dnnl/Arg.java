@@ -29,6 +29,14 @@ public final class Arg {
     public static final int MULTIPLE_SRC = DNNL_ARG_MULTIPLE_SRC;
 
     private static final Map<Integer, String> NAMES = names();
+    /** Every named id below {@link #MULTIPLE_SRC}, ascending: the single arguments a primitive can take. */
+    private static final int[] SINGLE = NAMES.keySet().stream().mapToInt(Integer::intValue).filter(id -> id > 0 && id < DNNL_ARG_MULTIPLE_SRC)
+            .sorted().toArray();
+
+    /** The ids of every single (not multiple-source) argument oneDNN defines, ascending. */
+    static int[] singleIds() {
+        return SINGLE.clone();
+    }
 
     /** A readable name for an argument id, e.g. {@code weights} for 33. */
     public static String name(int arg) {
