@@ -5,7 +5,6 @@ import dev.deepnet.tensor.Shape;
 import dev.deepnet.nativelib.Lifetime;
 import dev.deepnet.tensor.Tensor;
 import dev.deepnet.tensor.TensorArena;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;

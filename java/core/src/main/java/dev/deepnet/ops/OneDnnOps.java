@@ -62,9 +62,9 @@ public final class OneDnnOps extends Ops {
 
     /** Threads every call of this instance runs with; 0: whatever the calling thread is set to (OMP_NUM_THREADS by default). */
     private final int threads;
-    /** Dense, element-wise and softmax calls with fewer operations than this run on {@link #plain}. */
+    /** Dense, element-wise and softmax calls with fewer operations than this run in Java. */
     private final long plainJavaBelowFlops;
-    private final ReferenceOps plain = new ReferenceOps();
+    private final ReferenceOps javaLoops = new ReferenceOps(); // softmax, multiply, sum and matmul of small calls
 
     /** Ops that run with the calling thread's OpenMP setting: by default every core, or OMP_NUM_THREADS. */
     public OneDnnOps() {
@@ -117,7 +117,7 @@ public final class OneDnnOps extends Ops {
     }
 
     /** Whether a call of about {@code flops} operations is small enough for plain Java loops. */
-    private boolean plain(long flops) {
+    private boolean smallForJava(long flops) {
         return flops < plainJavaBelowFlops;
     }
 
@@ -315,7 +315,7 @@ public final class OneDnnOps extends Ops {
 
     @Override
     protected void doLinearForward(Tensor x, Tensor w, Tensor b, Tensor y) {
-        if (plain(2 * x.size() * w.shape().dim(0))) {
+        if (smallForJava(2 * x.size() * w.shape().dim(0))) {
             SmallCallKernels.linearForward(x, w, b, y);
             return;
         }
@@ -332,7 +332,7 @@ public final class OneDnnOps extends Ops {
 
     @Override
     protected void doLinearBackwardData(Tensor dy, Tensor w, Tensor dx) {
-        if (plain(2 * dy.size() * w.shape().dim(1))) {
+        if (smallForJava(2 * dy.size() * w.shape().dim(1))) {
             SmallCallKernels.linearBackwardData(dy, w, dx);
             return;
         }
@@ -355,7 +355,7 @@ public final class OneDnnOps extends Ops {
 
     @Override
     protected void doLinearBackwardWeights(Tensor x, Tensor dy, Tensor dw, Tensor db) {
-        if (plain(2 * x.size() * dy.shape().dim(1))) {
+        if (smallForJava(2 * x.size() * dy.shape().dim(1))) {
             SmallCallKernels.linearBackwardWeights(x, dy, dw, db);
             return;
         }
@@ -381,8 +381,8 @@ public final class OneDnnOps extends Ops {
 
     @Override
     protected void doMatmul(Tensor a, Tensor b, Tensor c) {
-        if (plain(2 * a.size() * b.shape().dim(1))) {
-            plain.doMatmul(a, b, c);
+        if (smallForJava(2 * a.size() * b.shape().dim(1))) {
+            javaLoops.doMatmul(a, b, c);
             return;
         }
         Shape as = a.shape(), bs = b.shape(), cs = c.shape();
@@ -632,7 +632,7 @@ public final class OneDnnOps extends Ops {
 
     @Override
     protected void doActivationForward(Activation f, Tensor x, Tensor y) {
-        if (plain(x.size())) {
+        if (smallForJava(x.size())) {
             SmallCallKernels.activationForward(f, x, y);
             return;
         }
@@ -646,7 +646,7 @@ public final class OneDnnOps extends Ops {
 
     @Override
     protected void doActivationBackward(Activation f, Tensor x, Tensor y, Tensor dy, Tensor dx) {
-        if (plain(x.size())) {
+        if (smallForJava(x.size())) {
             SmallCallKernels.activationBackward(f, x, y, dy, dx);
             return;
         }
@@ -689,8 +689,8 @@ public final class OneDnnOps extends Ops {
 
     @Override
     protected void doSoftmaxForward(Tensor x, Tensor y, boolean log) {
-        if (plain(4 * x.size())) {
-            plain.doSoftmaxForward(x, y, log);
+        if (smallForJava(4 * x.size())) {
+            javaLoops.doSoftmaxForward(x, y, log);
             return;
         }
         int op = log ? LOG_SOFTMAX_FWD : SOFTMAX_FWD;
@@ -703,8 +703,8 @@ public final class OneDnnOps extends Ops {
 
     @Override
     protected void doSoftmaxBackward(Tensor y, Tensor dy, Tensor dx, boolean log) {
-        if (plain(4 * y.size())) {
-            plain.doSoftmaxBackward(y, dy, dx, log);
+        if (smallForJava(4 * y.size())) {
+            javaLoops.doSoftmaxBackward(y, dy, dx, log);
             return;
         }
         int op = log ? LOG_SOFTMAX_BWD : SOFTMAX_BWD;
@@ -787,7 +787,7 @@ public final class OneDnnOps extends Ops {
 
     @Override
     protected void doAdd(Tensor a, Tensor b, Tensor y) {
-        if (plain(a.size())) {
+        if (smallForJava(a.size())) {
             SmallCallKernels.add(a, b, y);
             return;
         }
@@ -800,8 +800,8 @@ public final class OneDnnOps extends Ops {
 
     @Override
     protected void doMultiply(Tensor a, Tensor b, Tensor y) {
-        if (plain(a.size())) {
-            plain.doMultiply(a, b, y);
+        if (smallForJava(a.size())) {
+            javaLoops.doMultiply(a, b, y);
             return;
         }
         RecentCall call = recall(MULTIPLY, null, a, b, y, null);
@@ -813,8 +813,8 @@ public final class OneDnnOps extends Ops {
 
     @Override
     protected void doSum(List<Tensor> inputs, Tensor y) {
-        if (plain(inputs.size() * y.size())) {
-            plain.doSum(inputs, y);
+        if (smallForJava(inputs.size() * y.size())) {
+            javaLoops.doSum(inputs, y);
             return;
         }
         Shape s = y.shape();
@@ -840,7 +840,7 @@ public final class OneDnnOps extends Ops {
 
     @Override
     protected void doAccumulate(Tensor src, Tensor dst) {
-        if (plain(src.size())) {
+        if (smallForJava(src.size())) {
             SmallCallKernels.accumulate(src, dst);
             return;
         }
@@ -880,7 +880,7 @@ public final class OneDnnOps extends Ops {
             pd.close();
         }
         hints.clear();
-        plain.close();
+        javaLoops.close();
         stream.close();
         engine.close();
     }
