@@ -60,4 +60,29 @@ public enum FormatTag {
             default -> throw new IllegalArgumentException("no plain format tag for " + ndims + " dimensions (1 to 5 supported)");
         };
     }
+
+    private static final java.util.concurrent.ConcurrentHashMap<String, Integer> CODES = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * The {@code dnnl_format_tag_t} value of a tag oneDNN names, e.g. {@code "aBcd16b"}, including the
+     * many this enum does not list. Throws {@link IllegalArgumentException} for a name it does not define.
+     */
+    public static int codeOf(String tag) {
+        if (tag == null || !tag.matches("[a-lA-L]+(?:[0-9]+[a-l])*")) {
+            throw new IllegalArgumentException("not a oneDNN format tag: " + tag);
+        }
+        return CODES.computeIfAbsent(tag, t -> {
+            try {
+                // dnnl_h holds every dnnl_format_tag_t constant under its own name (dnnl_aBcd16b, ...).
+                java.lang.reflect.Field f = dev.deepnet.dnnl.internal.dnnl_h.class.getField("dnnl_" + t);
+                int code = f.getInt(null);
+                if (f.getType() != int.class || code <= dnnl_format_tag_any || code >= dnnl_format_tag_last) {
+                    throw new IllegalArgumentException("not a oneDNN format tag: " + t);
+                }
+                return code;
+            } catch (NoSuchFieldException | IllegalAccessException e) {
+                throw new IllegalArgumentException("oneDNN 3.8 defines no format tag " + t);
+            }
+        });
+    }
 }

@@ -136,6 +136,68 @@ public final class MemoryDesc extends NativeHandle {
         return queryInt(dnnl_query_ndims_s32) == 0;
     }
 
+    /** Sizes of the inner blocks of a blocked layout, outermost first (empty for plain layouts). */
+    public long[] innerBlocks() {
+        return queryArray(dnnl_query_inner_blks, innerBlockCount());
+    }
+
+    /** The logical dimension each inner block splits, in {@link #innerBlocks()}'s order. */
+    public long[] innerIndices() {
+        return queryArray(dnnl_query_inner_idxs, innerBlockCount());
+    }
+
+    /**
+     * oneDNN's name of this layout as a format tag — {@code abcd} (row-major), {@code acdb}
+     * (channels last), {@code aBcd16b} (channels in blocks of 16) — or null when it is not a
+     * blocked layout that a tag names. Letters list the dimensions from outermost to innermost
+     * in memory, upper case for a dimension split in blocks; the inner blocks follow, outermost
+     * first. Dimensions of size 1 make strides ambiguous: check {@link #withTag} of the result
+     * with {@link #sameLayout} before relying on it.
+     */
+    public String formatTag() {
+        if (queryInt(dnnl_query_format_kind) != dnnl_blocked) {
+            return null;
+        }
+        int n = ndims();
+        long[] strides = strides();
+        long[] blocks = innerBlocks();
+        long[] indices = innerIndices();
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        // Outermost first: larger stride first; equal strides keep logical order.
+        Arrays.sort(order, (x, y) -> strides[x] != strides[y] ? Long.compare(strides[y], strides[x]) : Integer.compare(x, y));
+        boolean[] blocked = new boolean[n];
+        for (long idx : indices) {
+            blocked[(int) idx] = true;
+        }
+        StringBuilder tag = new StringBuilder();
+        for (int d : order) {
+            char letter = (char) ('a' + d);
+            tag.append(blocked[d] ? Character.toUpperCase(letter) : letter);
+        }
+        for (int i = 0; i < blocks.length; i++) {
+            tag.append(blocks[i]).append((char) ('a' + indices[i]));
+        }
+        return tag.toString();
+    }
+
+    /**
+     * A descriptor in the layout a format tag names (see {@link #formatTag()}), e.g. {@code "aBcd16b"}.
+     * Throws {@link IllegalArgumentException} for a name oneDNN does not define or of another rank.
+     */
+    public static MemoryDesc withTag(DataType type, String tag, long... dims) {
+        checkDims(dims);
+        int code = FormatTag.codeOf(tag);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(C_POINTER);
+            DnnlException.check(dnnl_memory_desc_create_with_tag(out, dims.length, arena.allocateFrom(C_LONG, dims),
+                    type.code(), code), "dnnl_memory_desc_create_with_tag", type + " " + Arrays.toString(dims) + " " + tag);
+            return new MemoryDesc(out.get(C_POINTER, 0), null);
+        }
+    }
+
     /** Whether two descriptors describe the same layout ({@code dnnl_memory_desc_equal}). */
     public boolean sameLayout(MemoryDesc other) {
         return dnnl_memory_desc_equal(handle(), other.handle()) != 0;
@@ -149,15 +211,17 @@ public final class MemoryDesc extends NativeHandle {
         }
     }
 
-    private long[] queryDims(int what) {
-        int n = ndims();
+    private long[] queryArray(int what, int n) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(C_POINTER);
             DnnlException.check(dnnl_memory_desc_query(handle(), what, out), "dnnl_memory_desc_query");
-            // The result is a pointer to the descriptor's own dnnl_dims_t array.
             return out.get(C_POINTER, 0).reinterpret((long) DNNL_MAX_NDIMS * Long.BYTES).asSlice(0, (long) n * Long.BYTES)
                     .toArray(ValueLayout.JAVA_LONG);
         }
+    }
+
+    private long[] queryDims(int what) {
+        return queryArray(what, ndims());
     }
 
     @Override

@@ -16,6 +16,11 @@ abstract sealed class ActivationLayer extends Layer permits Sigmoid, Relu, Tanh 
     }
 
     @Override
+    LayoutRule layoutRule() {
+        return LayoutRule.KEEPS;
+    }
+
+    @Override
     public Shape outputShape(List<Shape> inputs) {
         return single(inputs, 0, "any");
     }

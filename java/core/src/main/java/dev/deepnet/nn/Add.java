@@ -20,6 +20,11 @@ public final class Add extends Layer {
     }
 
     @Override
+    LayoutRule layoutRule() {
+        return LayoutRule.KEEPS;
+    }
+
+    @Override
     public Shape outputShape(List<Shape> inputs) {
         if (inputs.size() < 2) {
             throw shapeError("joins two or more inputs, got " + inputs.size());
@@ -51,7 +56,7 @@ public final class Add extends Layer {
             public void backward(Tensor[] x, Tensor y, Tensor dy, Tensor[] dx) {
                 for (Tensor d : dx) {
                     if (d != null) {
-                        d.copyFrom(dy);
+                        d.segment().copyFrom(dy.segment()); // same shape and layout (the plan's rule): the same bytes
                     }
                 }
             }

@@ -29,6 +29,11 @@ public final class AvgPool2d extends Layer {
     }
 
     @Override
+    LayoutRule layoutRule() {
+        return LayoutRule.KEEPS;
+    }
+
+    @Override
     public Shape outputShape(List<Shape> inputs) {
         return pooled(spec, inputs);
     }

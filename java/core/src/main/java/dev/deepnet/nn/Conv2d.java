@@ -80,6 +80,17 @@ public final class Conv2d extends Layer {
     }
 
     @Override
+    LayoutRule layoutRule() {
+        return LayoutRule.OWN;
+    }
+
+    /** Whatever layout the backend's convolution writes fastest (oneDNN: often channels blocked by 16). */
+    @Override
+    dev.deepnet.tensor.Layout outputLayout(Ops ops, List<Shape> inputs) {
+        return ops.conv2dOutputLayout(spec, inputs.get(0), weight.shape(), true);
+    }
+
+    @Override
     void initialize(SplittableRandom random) {
         Shape w = weight.shape();
         long receptive = w.dim(2) * w.dim(3);

@@ -1,5 +1,7 @@
 package dev.deepnet.nn;
 
+import dev.deepnet.ops.Ops;
+
 import dev.deepnet.tensor.Shape;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -71,6 +73,29 @@ public abstract class Layer implements AutoCloseable {
 
     /** Builds this layer's work for fixed input shapes. */
     abstract Step step(StepContext context, List<Shape> inputs);
+
+    /**
+     * How a layer's step treats a backend's own memory layouts ({@link dev.deepnet.tensor.Layout}),
+     * which a plan on oneDNN keeps between the layers that take them so that nothing converts
+     * between consecutive oneDNN steps.
+     */
+    enum LayoutRule {
+        /** Inputs row-major, output row-major: the plan converts inputs in another layout first. The default. */
+        ROW_MAJOR,
+        /** Inputs in any one common layout, output in that layout (element-wise ops, pooling, LRN, add). */
+        KEEPS,
+        /** Inputs in any layout, output in {@link #outputLayout}'s (convolution; flatten: row-major out). */
+        OWN
+    }
+
+    LayoutRule layoutRule() {
+        return LayoutRule.ROW_MAJOR;
+    }
+
+    /** For {@link LayoutRule#OWN} layers: the layout to keep the output in (null: row-major). */
+    dev.deepnet.tensor.Layout outputLayout(Ops ops, List<Shape> inputs) {
+        return null;
+    }
 
     /** An IllegalArgumentException whose message starts with this layer's name. */
     final IllegalArgumentException shapeError(String message) {

@@ -30,6 +30,11 @@ public final class Lrn extends Layer {
     }
 
     @Override
+    LayoutRule layoutRule() {
+        return LayoutRule.KEEPS;
+    }
+
+    @Override
     public Shape outputShape(List<Shape> inputs) {
         return single(inputs, 4, "(N, C, H, W)");
     }
@@ -43,7 +48,7 @@ public final class Lrn extends Layer {
     Step step(StepContext ctx, List<Shape> inputs) {
         outputShape(inputs);
         Ops ops = ctx.ops();
-        Ops.Workspace ws = ctx.training() ? ops.lrnWorkspace(spec, inputs.get(0)) : null;
+        Ops.Workspace ws = ctx.training() ? ops.lrnWorkspace(spec, inputs.get(0), ctx.inputLayout(0)) : null;
         return new Step() {
             @Override
             public void forward(Tensor[] x, Tensor y, boolean training) {

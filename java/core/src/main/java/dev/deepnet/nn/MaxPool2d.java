@@ -30,6 +30,11 @@ public final class MaxPool2d extends Layer {
     }
 
     @Override
+    LayoutRule layoutRule() {
+        return LayoutRule.KEEPS;
+    }
+
+    @Override
     public Shape outputShape(List<Shape> inputs) {
         return pooled(spec, inputs);
     }
@@ -44,7 +49,7 @@ public final class MaxPool2d extends Layer {
         outputShape(inputs);
         Ops ops = ctx.ops();
         // The forward pass records where each maximum was; the backward pass routes gradients there.
-        Ops.Workspace ws = ctx.training() ? ops.maxPoolWorkspace(spec, inputs.get(0)) : null;
+        Ops.Workspace ws = ctx.training() ? ops.maxPoolWorkspace(spec, inputs.get(0), ctx.inputLayout(0)) : null;
         return new Step() {
             @Override
             public void forward(Tensor[] x, Tensor y, boolean training) {

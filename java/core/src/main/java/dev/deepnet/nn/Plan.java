@@ -1,6 +1,7 @@
 package dev.deepnet.nn;
 
 import dev.deepnet.ops.Ops;
+import dev.deepnet.tensor.Layout;
 import dev.deepnet.tensor.Shape;
 import dev.deepnet.nativelib.Lifetime;
 import dev.deepnet.tensor.Tensor;
@@ -59,9 +60,16 @@ public final class Plan implements AutoCloseable {
     private final Tensor[] outputs; // per node: (shape of the node's output)
     private final Tensor[] gradients; // per node: dLoss/dOutput, or null
     private final Tensor[] scratch; // per node with several consumers: where later contributions land before accumulate
-    private final boolean[][] direct; // [node][input slot]: this contribution is the first, written straight into the gradient
-    private final Tensor[][] inputs; // [node]: its inputs' outputs
+    private final Tensor[][] inputs; // [node]: its inputs' outputs (or their row-major copies)
     private final Tensor[][] inputGradients; // [node]: where its step writes each input's gradient (or null)
+    private final Tensor[][] sumInto; // [node][input slot]: the gradient its contribution is added to, or null when written directly
+    // Row-major copies of outputs kept in a backend layout, for the layers that read row-major only and for output(node):
+    private final Tensor[] rowMajor; // per node: its output, converted after each forward step; or null
+    private final boolean[][] viaRowMajor; // [node][input slot]: the step reads (and writes the gradient of) the row-major copy
+    private final Tensor[] rowMajorGradient; // per node: the sum of the row-major consumers' contributions, or null
+    private final Tensor[] rowMajorScratch; // per node: a later row-major contribution before it is added in
+    private final boolean[] rowMajorWritten; // the row-major gradient has a contribution, converted before the node's own backward
+    private final boolean[] rowMajorDirect; // ... converted straight into the gradient (no consumer in the layout wrote it)
     private final Step[] steps;
     private final Map<Parameter, Tensor> parameterGradients = new LinkedHashMap<>();
     private final List<Parameter> trainable; // parameterGradients' keys, fixed at compile time
@@ -87,9 +95,15 @@ public final class Plan implements AutoCloseable {
         outputs = new Tensor[n];
         gradients = new Tensor[n];
         scratch = new Tensor[n];
-        direct = new boolean[n][];
         inputs = new Tensor[n][];
         inputGradients = new Tensor[n][];
+        sumInto = new Tensor[n][];
+        rowMajor = new Tensor[n];
+        viaRowMajor = new boolean[n][];
+        rowMajorGradient = new Tensor[n];
+        rowMajorScratch = new Tensor[n];
+        rowMajorWritten = new boolean[n];
+        rowMajorDirect = new boolean[n];
         steps = new Step[n];
         try {
             markLive(model.output());
@@ -99,10 +113,6 @@ public final class Plan implements AutoCloseable {
                         && node.layer().parameters().stream().anyMatch(p -> !p.isFrozen());
                 needsGradient[i] = training && live[i] && (trainable || (node.isInput() && inputGradient)
                         || node.inputs().stream().anyMatch(in -> needsGradient[in.index()]));
-                outputs[i] = arena.allocate(shapes[i]);
-                if (needsGradient[i] || (training && node == model.output())) {
-                    gradients[i] = arena.allocate(shapes[i]);
-                }
             }
             if (withParameterGradients) {
                 for (Parameter p : model.parameters()) {
@@ -112,19 +122,32 @@ public final class Plan implements AutoCloseable {
                 }
             }
             this.trainable = List.copyOf(parameterGradients.keySet());
-            routeGradients(shapes);
             SplittableRandom random = new SplittableRandom(seed);
             Map<Parameter, Tensor> gradientView = Collections.unmodifiableMap(parameterGradients);
-            for (Node node : nodes) {
+            for (Node node : nodes) { // topological order: a node's inputs have their buffers (and layouts) already
                 int i = node.index();
                 SplittableRandom own = random.split(); // split for every node, live or not: masks do not depend on liveness
-                if (node.isInput() || !live[i]) {
-                    continue;
+                Layout layout = null;
+                if (!node.isInput() && live[i]) {
+                    layout = inputsAndLayout(node, shapes);
+                    Layout[] inputLayouts = java.util.Arrays.stream(inputs[i]).map(Tensor::layout).toArray(Layout[]::new);
+                    steps[i] = node.layer().step(new StepContext(ops, arena, gradientView, training, mode == Mode.TRAINING, own,
+                            inputLayouts), Model.inputShapes(node, shapes));
                 }
-                inputs[i] = node.inputs().stream().map(in -> outputs[in.index()]).toArray(Tensor[]::new);
-                steps[i] = node.layer().step(new StepContext(ops, arena, gradientView, training, mode == Mode.TRAINING, own),
-                        Model.inputShapes(node, shapes));
+                outputs[i] = arena.allocate(shapes[i], layout);
+                if (needsGradient[i] || (training && node == model.output())) {
+                    gradients[i] = arena.allocate(shapes[i], layout); // a gradient is kept in its activation's layout
+                }
             }
+            int last = model.output().index();
+            if (outputs[last].layout() != null) { // the plan's output edge is row-major: a copy, and the loss's gradient converted in
+                rowMajor[last] = arena.allocate(shapes[last]);
+                if (training) {
+                    rowMajorGradient[last] = arena.allocate(shapes[last]);
+                    rowMajorWritten[last] = true;
+                }
+            }
+            routeGradients(shapes);
         } catch (RuntimeException | Error e) {
             close();
             throw e;
@@ -141,7 +164,52 @@ public final class Plan implements AutoCloseable {
         }
     }
 
-    /** Decides, per edge, whether a gradient contribution is written directly or added in. */
+    /**
+     * Sets {@code inputs[node]} — its inputs' outputs, or their row-major copies where its layer's
+     * {@link Layer.LayoutRule} needs them — and returns the layout its output is kept in (null:
+     * row-major).
+     */
+    private Layout inputsAndLayout(Node node, Shape[] shapes) {
+        int i = node.index();
+        int k = node.inputs().size();
+        Tensor[] in = new Tensor[k];
+        for (int j = 0; j < k; j++) {
+            in[j] = outputs[node.inputs().get(j).index()];
+        }
+        inputs[i] = in;
+        viaRowMajor[i] = new boolean[k];
+        Layer layer = node.layer();
+        switch (layer.layoutRule()) {
+            case OWN -> {
+                return layer.outputLayout(ops, Model.inputShapes(node, shapes));
+            }
+            case KEEPS -> {
+                Layout common = in[0].layout();
+                if (java.util.Arrays.stream(in).allMatch(t -> java.util.Objects.equals(t.layout(), common))) {
+                    return common;
+                }
+            }
+            case ROW_MAJOR -> { }
+        }
+        for (int j = 0; j < k; j++) { // this step reads row-major: give it the row-major copies
+            if (in[j].layout() != null) {
+                int p = node.inputs().get(j).index();
+                if (rowMajor[p] == null) {
+                    rowMajor[p] = arena.allocate(shapes[p]);
+                }
+                in[j] = rowMajor[p];
+                viaRowMajor[i][j] = true;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Decides, per edge, where a gradient contribution is written: straight into the input's
+     * gradient when it is the first (in backward order), else into a scratch buffer then added in.
+     * Contributions of steps that read a row-major copy sum up row-major and are converted into
+     * the input's layout once, just before the input's own backward step.
+     */
     private void routeGradients(Shape[] shapes) {
         boolean[] written = new boolean[nodes.size()];
         for (int i = nodes.size() - 1; i >= 0; i--) {
@@ -150,7 +218,7 @@ public final class Plan implements AutoCloseable {
                 continue;
             }
             int k = node.inputs().size();
-            direct[i] = new boolean[k];
+            sumInto[i] = new Tensor[k];
             inputGradients[i] = new Tensor[k];
             if (!needsGradient[i]) {
                 continue; // nothing upstream needs anything from this node's backward step
@@ -160,18 +228,45 @@ public final class Plan implements AutoCloseable {
                 if (!needsGradient[in]) {
                     continue;
                 }
-                if (!written[in]) {
+                if (viaRowMajor[i][j]) {
+                    if (rowMajorGradient[in] == null) {
+                        rowMajorGradient[in] = arena.allocate(shapes[in]);
+                    }
+                    if (!rowMajorWritten[in]) {
+                        rowMajorWritten[in] = true;
+                        inputGradients[i][j] = rowMajorGradient[in];
+                    } else {
+                        if (rowMajorScratch[in] == null) {
+                            rowMajorScratch[in] = arena.allocate(shapes[in]);
+                        }
+                        inputGradients[i][j] = rowMajorScratch[in];
+                        sumInto[i][j] = rowMajorGradient[in];
+                    }
+                } else if (!written[in]) {
                     written[in] = true;
-                    direct[i][j] = true;
                     inputGradients[i][j] = gradients[in];
                 } else {
-                    if (scratch[in] == null) {
-                        scratch[in] = arena.allocate(shapes[in]);
-                    }
-                    inputGradients[i][j] = scratch[in];
+                    inputGradients[i][j] = scratch(in, shapes);
+                    sumInto[i][j] = gradients[in];
                 }
             }
         }
+        for (int i = 0; i < nodes.size(); i++) {
+            if (rowMajorWritten[i]) {
+                rowMajorDirect[i] = !written[i]; // the row-major sum is the whole gradient: convert it straight in
+                if (!rowMajorDirect[i]) {
+                    scratch(i, shapes);
+                }
+            }
+        }
+    }
+
+    /** The scratch buffer of node {@code in}'s gradient, in its layout; made when first needed. */
+    private Tensor scratch(int in, Shape[] shapes) {
+        if (scratch[in] == null) {
+            scratch[in] = arena.allocate(shapes[in], gradients[in].layout());
+        }
+        return scratch[in];
     }
 
     /** The input buffer (batch, sample...): copy a batch in before {@link #forward}. */
@@ -179,19 +274,46 @@ public final class Plan implements AutoCloseable {
         return outputs[0];
     }
 
-    /** The output of the last forward pass (batch, ...). */
+    /** The output of the last forward pass (batch, ...), row-major. */
     public Tensor output() {
-        return outputs[model.output().index()];
+        int last = model.output().index();
+        return rowMajor[last] != null ? rowMajor[last] : outputs[last];
     }
 
-    /** The output of any node of the last forward pass (hidden activations). */
+    /**
+     * The output of any node of the last forward pass (hidden activations), row-major. Where the
+     * plan keeps a node's output in a backend layout (between oneDNN convolutions, pooling and
+     * activations), this is a row-major copy, made on the first call and brought up to date by
+     * every forward pass after it.
+     */
     public Tensor output(Node node) {
-        return outputs[node.index()];
+        int i = node.index();
+        Tensor out = outputs[i];
+        if (out.layout() == null) {
+            return out;
+        }
+        if (rowMajor[i] == null) {
+            Tensor copy = arena.allocate(out.shape());
+            enter();
+            try {
+                ops.reorder(out, copy);
+            } finally {
+                exit();
+            }
+            rowMajor[i] = copy;
+        }
+        return rowMajor[i];
     }
 
-    /** Where the loss writes dLoss/dOutput before {@link #backward}; null in an inference plan. */
+    /** The layout the plan keeps a node's output (and its gradient) in: null for row-major. */
+    public Layout layout(Node node) {
+        return outputs[node.index()].layout();
+    }
+
+    /** Where the loss writes dLoss/dOutput before {@link #backward}, row-major; null in an inference plan. */
     public Tensor outputGradient() {
-        return gradients[model.output().index()];
+        int last = model.output().index();
+        return rowMajorGradient[last] != null ? rowMajorGradient[last] : gradients[last];
     }
 
     /** dLoss/dInput after {@link #backward}, when the plan was compiled to compute it; else null. */
@@ -244,6 +366,9 @@ public final class Plan implements AutoCloseable {
             for (int i = 0; i < steps.length; i++) { // nodes are indexed in topological order
                 if (steps[i] != null) {
                     steps[i].forward(inputs[i], outputs[i], train);
+                    if (rowMajor[i] != null) {
+                        ops.reorder(outputs[i], rowMajor[i]);
+                    }
                 }
             }
             recordedForBackward = train;
@@ -274,13 +399,20 @@ public final class Plan implements AutoCloseable {
                 if (steps[i] == null || !needsGradient[i]) {
                     continue;
                 }
+                if (rowMajorWritten[i]) { // every consumer has run: add in what those reading the row-major copy gave
+                    if (rowMajorDirect[i]) {
+                        ops.reorder(rowMajorGradient[i], gradients[i]);
+                    } else {
+                        ops.reorder(rowMajorGradient[i], scratch[i]);
+                        ops.accumulate(scratch[i], gradients[i]);
+                    }
+                    backwardExecutions++;
+                }
                 steps[i].backward(inputs[i], outputs[i], gradients[i], inputGradients[i]);
                 backwardExecutions++;
-                Node node = nodes.get(i);
-                for (int j = 0; j < direct[i].length; j++) {
-                    if (inputGradients[i][j] != null && !direct[i][j]) {
-                        int in = node.inputs().get(j).index();
-                        ops.accumulate(scratch[in], gradients[in]);
+                for (int j = 0; j < sumInto[i].length; j++) {
+                    if (sumInto[i][j] != null) {
+                        ops.accumulate(inputGradients[i][j], sumInto[i][j]);
                         backwardExecutions++;
                     }
                 }

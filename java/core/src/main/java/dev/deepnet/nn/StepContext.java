@@ -1,6 +1,7 @@
 package dev.deepnet.nn;
 
 import dev.deepnet.ops.Ops;
+import dev.deepnet.tensor.Layout;
 import dev.deepnet.tensor.Shape;
 import dev.deepnet.tensor.Tensor;
 import dev.deepnet.tensor.TensorArena;
@@ -16,8 +17,11 @@ final class StepContext {
     private final boolean training;
     private final boolean dropout;
     private final SplittableRandom random;
+    private final Layout[] inputLayouts;
 
-    StepContext(Ops ops, TensorArena arena, Map<Parameter, Tensor> gradients, boolean training, boolean dropout, SplittableRandom random) {
+    StepContext(Ops ops, TensorArena arena, Map<Parameter, Tensor> gradients, boolean training, boolean dropout, SplittableRandom random,
+            Layout[] inputLayouts) {
+        this.inputLayouts = inputLayouts;
         this.ops = ops;
         this.arena = arena;
         this.gradients = gradients;
@@ -28,6 +32,14 @@ final class StepContext {
 
     Ops ops() {
         return ops;
+    }
+
+    /**
+     * The layout input {@code i} arrives in (null: row-major): what the plan decided by the
+     * layer's {@link Layer.LayoutRule}. Workspaces are made for it.
+     */
+    Layout inputLayout(int i) {
+        return inputLayouts[i];
     }
 
     /** A zeroed buffer freed with the plan. */

@@ -10,6 +10,7 @@ import dev.deepnet.dnnl.Primitive;
 import dev.deepnet.dnnl.PrimitiveDesc;
 import dev.deepnet.dnnl.Stream;
 import dev.deepnet.dnnl.Arg;
+import dev.deepnet.tensor.Layout;
 import dev.deepnet.tensor.Shape;
 import dev.deepnet.tensor.Tensor;
 import java.util.ArrayList;
@@ -28,17 +29,24 @@ final class OneDnnKernel implements AutoCloseable {
 
     /**
      * A tensor argument of the kernel, in the order {@link #run} receives tensors. The tensor's
-     * memory is row-major, or has the given element strides when {@code strides} is not null.
+     * memory is row-major; or has the given element strides when {@code strides} is not null; or
+     * is in a backend {@code layout} when that is not null.
      */
-    record PortSpec(int arg, Shape shape, boolean output, long[] strides) {
+    record PortSpec(int arg, Shape shape, boolean output, long[] strides, Layout layout) {
         PortSpec(int arg, Shape shape, boolean output) {
-            this(arg, shape, output, null);
+            this(arg, shape, output, null, null);
+        }
+
+        /** A port for a tensor of this shape in its layout (null: row-major). */
+        static PortSpec of(int arg, Tensor t, boolean output) {
+            return new PortSpec(arg, t.shape(), output, null, t.layout());
         }
     }
 
     private static final class Port {
         final PortSpec spec;
-        final MemoryDesc plainDesc; // (shape) as the caller's tensor lays it out
+        final MemoryDesc plainDesc; // (shape) as the caller's tensor lays it out: row-major, strided or its backend layout
+        final long bytes; // what the caller's tensor must hold
         Memory user; // over the caller's tensor; made at the first run
         final Memory internal; // in the primitive's layout, or null when that is the plain one
         Primitive reorder;
@@ -47,6 +55,7 @@ final class OneDnnKernel implements AutoCloseable {
         Port(PortSpec spec, MemoryDesc plainDesc, Memory internal) {
             this.spec = spec;
             this.plainDesc = plainDesc;
+            this.bytes = plainDesc.sizeInBytes();
             this.internal = internal;
         }
     }
@@ -57,17 +66,27 @@ final class OneDnnKernel implements AutoCloseable {
     private final ExecArgs args;
     private final Port[] ports;
     private long lastRun;
+    private final boolean isReorder; // the primitive itself is a reorder (a layout conversion)
+    private long reordersRun; // conversions of activations and gradients executed: port reorders, and runs of a reorder primitive
+    private long weightReordersRun; // conversions of weights, biases and their gradients
 
     /** Takes ownership of {@code pd}. */
     OneDnnKernel(Engine engine, PrimitiveDesc pd, List<PortSpec> specs) {
+        this(engine, pd, specs, false);
+    }
+
+    /** Takes ownership of {@code pd}; {@code isReorder} when the primitive is a reorder (counted as one). */
+    OneDnnKernel(Engine engine, PrimitiveDesc pd, List<PortSpec> specs, boolean isReorder) {
         this.engine = engine;
+        this.isReorder = isReorder;
         this.pd = pd;
         List<Port> built = new ArrayList<>();
         Primitive created = null;
         try {
             created = new Primitive(pd);
             for (PortSpec spec : specs) {
-                MemoryDesc plain = spec.strides() == null ? plainDesc(spec.shape())
+                MemoryDesc plain = spec.layout() != null ? MemoryDesc.withTag(DataType.F32, spec.layout().tag(), spec.shape().dims())
+                        : spec.strides() == null ? plainDesc(spec.shape())
                         : MemoryDesc.withStrides(DataType.F32, spec.shape().dims(), spec.strides());
                 try {
                     MemoryDesc wanted = pd.argDesc(spec.arg());
@@ -106,20 +125,44 @@ final class OneDnnKernel implements AutoCloseable {
         return pd;
     }
 
-    /**
-     * Runs on {@code tensors} (one per port, in port order); {@code extraArg}/{@code extra} add one
-     * memory that is not a tensor (a workspace), or pass 0/null.
-     */
     /** When this kernel last ran (System.nanoTime), for evicting the least recently run; 0 before its first run. */
     long lastRun() {
         return lastRun;
     }
 
+    /**
+     * Conversions of activations and gradients this kernel has executed: reorders into or out of
+     * its source and destination ports, or its own runs when it is a reorder.
+     */
+    long reordersRun() {
+        return reordersRun;
+    }
+
+    /** Conversions of weights, biases and their gradients this kernel has executed. */
+    long weightReordersRun() {
+        return weightReordersRun;
+    }
+
+    private void countReorder(Port p) {
+        switch (p.spec.arg()) {
+            case Arg.WEIGHTS, Arg.DIFF_WEIGHTS, Arg.BIAS, Arg.DIFF_BIAS -> weightReordersRun++;
+            default -> reordersRun++;
+        }
+    }
+
+    /**
+     * Runs on {@code tensors} (one per port, in port order); {@code extraArg}/{@code extra} add one
+     * memory that is not a tensor (a workspace), or pass 0/null.
+     */
     void run(Stream stream, int extraArg, Memory extra, Tensor... tensors) {
         lastRun = System.nanoTime();
         for (int i = 0; i < ports.length; i++) {
             Port p = ports[i];
             Tensor t = tensors[i];
+            if (t.segment().byteSize() < p.bytes) { // a layout that claims less memory than oneDNN's descriptor needs
+                throw new IllegalArgumentException("tensor " + t + " holds " + t.segment().byteSize() + " bytes; "
+                        + Arg.name(p.spec.arg()) + " in its layout needs " + p.bytes);
+            }
             if (p.user == null) {
                 connect(p, t);
             } else {
@@ -134,12 +177,17 @@ final class OneDnnKernel implements AutoCloseable {
         for (Port p : ports) {
             if (!p.spec.output() && p.reorder != null) {
                 p.reorder.execute(stream, p.reorderArgs);
+                countReorder(p);
             }
         }
         primitive.execute(stream, args);
+        if (isReorder) {
+            reordersRun++;
+        }
         for (Port p : ports) {
             if (p.spec.output() && p.reorder != null) {
                 p.reorder.execute(stream, p.reorderArgs);
+                countReorder(p);
             }
         }
     }

@@ -14,6 +14,7 @@ import dev.deepnet.dnnl.PrimitiveDesc;
 import dev.deepnet.dnnl.PropKind;
 import dev.deepnet.dnnl.Stream;
 import dev.deepnet.ops.OneDnnKernel.PortSpec;
+import dev.deepnet.tensor.Layout;
 import dev.deepnet.tensor.Shape;
 import dev.deepnet.tensor.Tensor;
 import java.util.ArrayList;
@@ -196,6 +197,8 @@ public final class OneDnnOps extends Ops {
         }
         if (oldest != null) {
             kernels.remove(oldest.getKey());
+            evictedReorders += oldest.getValue().reordersRun();
+            evictedWeightReorders += oldest.getValue().weightReordersRun();
             oldest.getValue().close();
         }
         recent.clear();
@@ -207,7 +210,7 @@ public final class OneDnnOps extends Ops {
             CONV_BWD_WEIGHTS = 6, MAX_POOL_FWD = 7, MAX_POOL_FWD_TRAINING = 8, MAX_POOL_BWD = 9, AVG_POOL_FWD = 10,
             AVG_POOL_BWD = 11, ELTWISE_FWD = 12, ELTWISE_BWD = 13, SOFTMAX_FWD = 14, LOG_SOFTMAX_FWD = 15, SOFTMAX_BWD = 16,
             LOG_SOFTMAX_BWD = 17, LRN_FWD = 18, LRN_FWD_TRAINING = 19, LRN_BWD = 20, ADD = 21, MULTIPLY = 22, ACCUMULATE = 23,
-            MATMUL = 24;
+            MATMUL = 24, REORDER = 25;
 
     /**
      * A call made before with these very tensors: the kernel it needs and its tensors in port
@@ -256,6 +259,92 @@ public final class OneDnnOps extends Ops {
         return OneDnnKernel.plainDesc(shape);
     }
 
+    /** A descriptor of a tensor of this shape in its layout: row-major when {@code layout} is null. */
+    private static MemoryDesc desc(Shape shape, Layout layout) {
+        return layout == null ? plain(shape) : MemoryDesc.withTag(DataType.F32, layout.tag(), shape.dims());
+    }
+
+    /**
+     * A tensor's own layout when it has one (a plan's buffer, in the layout the forward pass chose),
+     * else {@code any}: a primitive then works where its tensors already are.
+     */
+    private static MemoryDesc anyOr(Shape shape, Layout layout) {
+        return layout != null ? desc(shape, layout) : md(shape, FormatTag.ANY);
+    }
+
+    /** For kernel keys: a tensor's layout, with row-major named (List.of takes no null). */
+    private static Object key(Layout layout) {
+        return layout == null ? "row-major" : layout;
+    }
+
+    /** A tensor port in the tensor's layout. */
+    private static PortSpec in(int arg, Tensor t) {
+        return PortSpec.of(arg, t, false);
+    }
+
+    private static PortSpec out(int arg, Tensor t) {
+        return PortSpec.of(arg, t, true);
+    }
+
+    private static PortSpec port(int arg, Shape shape, Layout layout, boolean output) {
+        return new PortSpec(arg, shape, output, null, layout);
+    }
+
+    /**
+     * The layout a primitive chose, as a {@link Layout} a plan can allocate in, or null when it is
+     * row-major or no format tag names it exactly (the kernel then converts, as for any row-major tensor).
+     */
+    static Layout layoutOf(MemoryDesc chosen) {
+        String tag = chosen.formatTag();
+        if (tag == null || tag.equals(plainTag(chosen.ndims()))) {
+            return null;
+        }
+        try (MemoryDesc named = MemoryDesc.withTag(DataType.F32, tag, chosen.dims())) {
+            return named.sameLayout(chosen) ? new Layout(tag, chosen.sizeInBytes()) : null;
+        } catch (IllegalArgumentException e) {
+            return null; // a layout oneDNN describes but names with no tag
+        }
+    }
+
+    private static String plainTag(int ndims) {
+        return "abcdefghijkl".substring(0, ndims);
+    }
+
+    /** Whether every tensor given is row-major: the plain Java paths read them so. */
+    private static boolean rowMajor(Tensor a, Tensor b) {
+        return a.layout() == null && b.layout() == null;
+    }
+
+    @Override
+    public boolean takesLayouts() {
+        return true;
+    }
+
+    /**
+     * Conversions of activations and gradients run so far: reorders of a tensor into or out of a
+     * primitive's preferred layout, and {@link #reorder} calls. A plan that keeps its buffers in
+     * the primitives' layouts runs them only at its edges and where two layers disagree.
+     */
+    public long reordersRun() {
+        long n = evictedReorders;
+        for (OneDnnKernel k : kernels.values()) {
+            n += k.reordersRun();
+        }
+        return n;
+    }
+
+    /** Conversions of weights, biases and their gradients run so far (parameters are kept row-major). */
+    public long weightReordersRun() {
+        long n = evictedWeightReorders;
+        for (OneDnnKernel k : kernels.values()) {
+            n += k.weightReordersRun();
+        }
+        return n;
+    }
+
+    private long evictedReorders;
+    private long evictedWeightReorders;
+
     private static PortSpec in(int arg, Shape shape) {
         return new PortSpec(arg, shape, false);
     }
@@ -269,19 +358,19 @@ public final class OneDnnOps extends Ops {
         return java.util.Arrays.stream(tensors).filter(java.util.Objects::nonNull).toArray(Tensor[]::new);
     }
 
-    /** Ports of a forward op with an optional bias: src, weights, [bias], dst. */
-    private static List<PortSpec> forwardPorts(Shape x, Shape w, boolean bias, Shape y) {
-        List<PortSpec> ports = new ArrayList<>(List.of(in(Arg.SRC, x), in(Arg.WEIGHTS, w)));
+    /** Ports of a forward op with an optional bias: src, weights, [bias], dst; weights and bias row-major. */
+    private static List<PortSpec> forwardPorts(PortSpec src, Shape w, boolean bias, PortSpec dst) {
+        List<PortSpec> ports = new ArrayList<>(List.of(src, in(Arg.WEIGHTS, w)));
         if (bias) {
             ports.add(in(Arg.BIAS, Shape.of(w.dim(0))));
         }
-        ports.add(out(Arg.DST, y));
+        ports.add(dst);
         return ports;
     }
 
     /** Ports of a backward-weights op with an optional bias: src, diff_dst, diff_weights, [diff_bias]. */
-    private static List<PortSpec> backwardWeightsPorts(Shape x, Shape y, Shape w, boolean bias) {
-        List<PortSpec> ports = new ArrayList<>(List.of(in(Arg.SRC, x), in(Arg.DIFF_DST, y), out(Arg.DIFF_WEIGHTS, w)));
+    private static List<PortSpec> backwardWeightsPorts(PortSpec src, PortSpec diffDst, Shape w, boolean bias) {
+        List<PortSpec> ports = new ArrayList<>(List.of(src, diffDst, out(Arg.DIFF_WEIGHTS, w)));
         if (bias) {
             ports.add(out(Arg.DIFF_BIAS, Shape.of(w.dim(0))));
         }
@@ -324,7 +413,7 @@ public final class OneDnnOps extends Ops {
             Shape xs = x.shape(), ws = w.shape();
             boolean bias = b != null;
             call = remember(LINEAR_FWD, null, x, w, b, y, kernel(List.of("linear.fwd", xs, ws, bias), () -> new OneDnnKernel(engine,
-                    linearForwardPd(PropKind.FORWARD_INFERENCE, xs, ws, bias), forwardPorts(xs, ws, bias, y.shape()))),
+                    linearForwardPd(PropKind.FORWARD_INFERENCE, xs, ws, bias), forwardPorts(in(Arg.SRC, xs), ws, bias, out(Arg.DST, y.shape())))),
                     present(x, w, b, y));
         }
         call.kernel().run(stream, 0, null, call.ports());
@@ -372,7 +461,7 @@ public final class OneDnnOps extends Ops {
                  MemoryDesc dbias = bias ? md(Shape.of(ws.dim(0)), FormatTag.A) : null;
                  MemoryDesc ddst = md(ys, FormatTag.ANY)) {
                 return new OneDnnKernel(engine, PrimitiveDesc.innerProductBackwardWeights(engine, src, dwei, dbias, ddst, hint, null),
-                        backwardWeightsPorts(xs, ys, ws, bias));
+                        backwardWeightsPorts(in(Arg.SRC, xs), in(Arg.DIFF_DST, ys), ws, bias));
             }
         });
         call = remember(LINEAR_BWD_WEIGHTS, null, x, dy, dw, db, k, present(x, dy, dw, db));
@@ -428,14 +517,21 @@ public final class OneDnnOps extends Ops {
     }
 
     @Override
+    protected Layout preferredConv2dOutputLayout(Conv2dSpec spec, Shape x, Shape w, boolean bias) {
+        try (PrimitiveDesc pd = convForwardPd(PropKind.FORWARD_INFERENCE, spec, x, w, bias)) {
+            return layoutOf(pd.dstDesc());
+        }
+    }
+
+    @Override
     protected void doConv2dForward(Conv2dSpec spec, Tensor x, Tensor w, Tensor b, Tensor y) {
         RecentCall call = recall(CONV_FWD, spec, x, w, b, y);
         if (call == null) {
-            Shape xs = x.shape(), ws = w.shape(), ys = y.shape();
+            Shape xs = x.shape(), ws = w.shape();
             boolean bias = b != null;
-            call = remember(CONV_FWD, spec, x, w, b, y, kernel(List.of("conv.fwd", spec, xs, ws, bias), () -> new OneDnnKernel(engine,
-                    convForwardPd(PropKind.FORWARD_INFERENCE, spec, xs, ws, bias), forwardPorts(xs, ws, bias, ys))),
-                    present(x, w, b, y));
+            call = remember(CONV_FWD, spec, x, w, b, y, kernel(List.of("conv.fwd", spec, xs, ws, bias, key(x.layout()), key(y.layout())),
+                    () -> new OneDnnKernel(engine, convForwardPd(PropKind.FORWARD_INFERENCE, spec, xs, ws, bias),
+                            forwardPorts(in(Arg.SRC, x), ws, bias, out(Arg.DST, y)))), present(x, w, b, y));
         }
         call.kernel().run(stream, 0, null, call.ports());
     }
@@ -448,13 +544,13 @@ public final class OneDnnOps extends Ops {
             return;
         }
         Shape xs = dx.shape(), ws = w.shape(), ys = dy.shape();
-        OneDnnKernel k = kernel(List.of("conv.bwd.data", spec, xs, ws), () -> {
+        OneDnnKernel k = kernel(List.of("conv.bwd.data", spec, xs, ws, key(dy.layout()), key(dx.layout())), () -> {
             PrimitiveDesc hint = convHint(spec, xs, ws);
-            try (MemoryDesc dsrc = md(xs, FormatTag.ANY); MemoryDesc wei = md(ws, FormatTag.ANY);
-                 MemoryDesc ddst = md(ys, FormatTag.ANY)) {
+            try (MemoryDesc dsrc = anyOr(xs, dx.layout()); MemoryDesc wei = md(ws, FormatTag.ANY);
+                 MemoryDesc ddst = anyOr(ys, dy.layout())) {
                 return new OneDnnKernel(engine, PrimitiveDesc.convolutionBackwardData(engine, Algorithm.CONVOLUTION_DIRECT,
                         dsrc, wei, ddst, strides(spec), dilates(spec), padLeft(spec), padRight(spec), hint, null),
-                        List.of(in(Arg.DIFF_DST, ys), in(Arg.WEIGHTS, ws), out(Arg.DIFF_SRC, xs)));
+                        List.of(in(Arg.DIFF_DST, dy), in(Arg.WEIGHTS, ws), out(Arg.DIFF_SRC, dx)));
             }
         });
         remember(CONV_BWD_DATA, spec, dy, w, dx, null, k, dy, w, dx).kernel().run(stream, 0, null, dy, w, dx);
@@ -469,14 +565,14 @@ public final class OneDnnOps extends Ops {
         }
         Shape xs = x.shape(), ws = dw.shape(), ys = dy.shape();
         boolean bias = db != null;
-        OneDnnKernel k = kernel(List.of("conv.bwd.weights", spec, xs, ws, bias), () -> {
+        OneDnnKernel k = kernel(List.of("conv.bwd.weights", spec, xs, ws, bias, key(x.layout()), key(dy.layout())), () -> {
             PrimitiveDesc hint = convHint(spec, xs, ws);
-            try (MemoryDesc src = md(xs, FormatTag.ANY); MemoryDesc dwei = md(ws, FormatTag.ANY);
+            try (MemoryDesc src = anyOr(xs, x.layout()); MemoryDesc dwei = md(ws, FormatTag.ANY);
                  MemoryDesc dbias = bias ? md(Shape.of(ws.dim(0)), FormatTag.A) : null;
-                 MemoryDesc ddst = md(ys, FormatTag.ANY)) {
+                 MemoryDesc ddst = anyOr(ys, dy.layout())) {
                 return new OneDnnKernel(engine, PrimitiveDesc.convolutionBackwardWeights(engine, Algorithm.CONVOLUTION_DIRECT,
                         src, dwei, dbias, ddst, strides(spec), dilates(spec), padLeft(spec), padRight(spec), hint, null),
-                        backwardWeightsPorts(xs, ys, ws, bias));
+                        backwardWeightsPorts(in(Arg.SRC, x), in(Arg.DIFF_DST, dy), ws, bias));
             }
         });
         call = remember(CONV_BWD_WEIGHTS, spec, x, dy, dw, db, k, present(x, dy, dw, db));
@@ -494,31 +590,40 @@ public final class OneDnnOps extends Ops {
         return s.countPadding() ? Algorithm.POOLING_AVG_INCLUDE_PADDING : Algorithm.POOLING_AVG_EXCLUDE_PADDING;
     }
 
-    private PrimitiveDesc poolForwardPd(PropKind prop, Pool2dSpec s, boolean max, Shape x) {
+    /**
+     * Where pooling and LRN run: in the tensors' own layout when they have one, else channels
+     * blocked by the vector width, into and out of which the kernel converts row-major tensors.
+     */
+    private MemoryDesc poolDesc(Shape s, Layout layout) {
+        return layout != null ? desc(s, layout) : md(s, blocked);
+    }
+
+    private PrimitiveDesc poolForwardPd(PropKind prop, Pool2dSpec s, boolean max, Shape x, Layout layout) {
         Shape y = s.outputShape(x);
-        try (MemoryDesc src = md(x, blocked); MemoryDesc dst = md(y, blocked)) {
+        try (MemoryDesc src = poolDesc(x, layout); MemoryDesc dst = poolDesc(y, layout)) {
             return PrimitiveDesc.poolingForward(engine, prop, poolAlgorithm(s, max), src, dst,
                     new long[] {s.strideH(), s.strideW()}, new long[] {s.kernelH(), s.kernelW()}, NO_DILATION,
                     new long[] {s.padTop(), s.padLeft()}, new long[] {s.padBottom(), s.padRight()}, null);
         }
     }
 
-    private OneDnnKernel poolForward(Pool2dSpec s, boolean max, boolean training, Shape x) {
+    /** Pooling of x in {@code layout} (null: row-major), output in the same layout. */
+    private OneDnnKernel poolForward(Pool2dSpec s, boolean max, boolean training, Shape x, Layout layout) {
         Shape y = s.outputShape(x);
-        return kernel(List.of("pool.fwd", s, max, training, x), () -> new OneDnnKernel(engine,
-                poolForwardPd(training ? PropKind.FORWARD_TRAINING : PropKind.FORWARD_INFERENCE, s, max, x),
-                List.of(in(Arg.SRC, x), out(Arg.DST, y))));
+        return kernel(List.of("pool.fwd", s, max, training, x, key(layout)), () -> new OneDnnKernel(engine,
+                poolForwardPd(training ? PropKind.FORWARD_TRAINING : PropKind.FORWARD_INFERENCE, s, max, x, layout),
+                List.of(port(Arg.SRC, x, layout, false), port(Arg.DST, y, layout, true))));
     }
 
-    private OneDnnKernel poolBackward(Pool2dSpec s, boolean max, Shape x) {
+    private OneDnnKernel poolBackward(Pool2dSpec s, boolean max, Shape x, Layout layout) {
         Shape y = s.outputShape(x);
-        return kernel(List.of("pool.bwd", s, max, x), () -> {
-            PrimitiveDesc hint = poolForward(s, max, true, x).descriptor();
-            try (MemoryDesc dsrc = md(x, blocked); MemoryDesc ddst = md(y, blocked)) {
+        return kernel(List.of("pool.bwd", s, max, x, key(layout)), () -> {
+            PrimitiveDesc hint = poolForward(s, max, true, x, layout).descriptor();
+            try (MemoryDesc dsrc = poolDesc(x, layout); MemoryDesc ddst = poolDesc(y, layout)) {
                 return new OneDnnKernel(engine, PrimitiveDesc.poolingBackward(engine, poolAlgorithm(s, max), dsrc, ddst,
                         new long[] {s.strideH(), s.strideW()}, new long[] {s.kernelH(), s.kernelW()}, NO_DILATION,
                         new long[] {s.padTop(), s.padLeft()}, new long[] {s.padBottom(), s.padRight()}, hint, null),
-                        List.of(in(Arg.DIFF_DST, y), out(Arg.DIFF_SRC, x)));
+                        List.of(port(Arg.DIFF_DST, y, layout, false), port(Arg.DIFF_SRC, x, layout, true)));
             }
         });
     }
@@ -527,8 +632,8 @@ public final class OneDnnOps extends Ops {
     private static final class OneDnnWorkspace extends Workspace {
         final Memory memory;
 
-        OneDnnWorkspace(Ops owner, Object spec, Shape input, Memory memory) {
-            super(owner, spec, input);
+        OneDnnWorkspace(Ops owner, Object spec, Shape input, Layout layout, Memory memory) {
+            super(owner, spec, input, layout);
             this.memory = memory;
         }
 
@@ -540,9 +645,9 @@ public final class OneDnnOps extends Ops {
         }
     }
 
-    private Workspace workspaceFor(OneDnnKernel forwardTraining, Object spec, Shape x) {
+    private Workspace workspaceFor(OneDnnKernel forwardTraining, Object spec, Shape x, Layout layout) {
         MemoryDesc desc = forwardTraining.descriptor().workspaceDesc();
-        return new OneDnnWorkspace(this, spec, x, desc == null ? null : Memory.allocate(desc, engine));
+        return new OneDnnWorkspace(this, spec, x, layout, desc == null ? null : Memory.allocate(desc, engine));
     }
 
     private static Memory memory(Workspace ws) {
@@ -550,8 +655,8 @@ public final class OneDnnOps extends Ops {
     }
 
     @Override
-    protected Workspace newMaxPoolWorkspace(Pool2dSpec spec, Shape x) {
-        return workspaceFor(poolForward(spec, true, true, x), spec, x);
+    protected Workspace newMaxPoolWorkspace(Pool2dSpec spec, Shape x, Layout layout) {
+        return workspaceFor(poolForward(spec, true, true, x, layout), spec, x, layout);
     }
 
     @Override
@@ -559,7 +664,7 @@ public final class OneDnnOps extends Ops {
         int op = ws != null ? MAX_POOL_FWD_TRAINING : MAX_POOL_FWD;
         RecentCall call = recall(op, spec, x, y, null, null);
         if (call == null) {
-            call = remember(op, spec, x, y, null, null, poolForward(spec, true, ws != null, x.shape()), x, y);
+            call = remember(op, spec, x, y, null, null, poolForward(spec, true, ws != null, x.shape(), x.layout()), x, y);
         }
         call.kernel().run(stream, Arg.WORKSPACE, memory(ws), call.ports());
     }
@@ -568,7 +673,7 @@ public final class OneDnnOps extends Ops {
     protected void doMaxPool2dBackward(Pool2dSpec spec, Tensor dy, Workspace ws, Tensor dx) {
         RecentCall call = recall(MAX_POOL_BWD, spec, dy, dx, null, null);
         if (call == null) {
-            call = remember(MAX_POOL_BWD, spec, dy, dx, null, null, poolBackward(spec, true, dx.shape()), dy, dx);
+            call = remember(MAX_POOL_BWD, spec, dy, dx, null, null, poolBackward(spec, true, dx.shape(), dx.layout()), dy, dx);
         }
         call.kernel().run(stream, Arg.WORKSPACE, memory(ws), call.ports());
     }
@@ -577,7 +682,7 @@ public final class OneDnnOps extends Ops {
     protected void doAvgPool2dForward(Pool2dSpec spec, Tensor x, Tensor y) {
         RecentCall call = recall(AVG_POOL_FWD, spec, x, y, null, null);
         if (call == null) {
-            call = remember(AVG_POOL_FWD, spec, x, y, null, null, poolForward(spec, false, false, x.shape()), x, y);
+            call = remember(AVG_POOL_FWD, spec, x, y, null, null, poolForward(spec, false, false, x.shape(), x.layout()), x, y);
         }
         call.kernel().run(stream, 0, null, call.ports());
     }
@@ -586,7 +691,7 @@ public final class OneDnnOps extends Ops {
     protected void doAvgPool2dBackward(Pool2dSpec spec, Tensor dy, Tensor dx) {
         RecentCall call = recall(AVG_POOL_BWD, spec, dy, dx, null, null);
         if (call == null) {
-            call = remember(AVG_POOL_BWD, spec, dy, dx, null, null, poolBackward(spec, false, dx.shape()), dy, dx);
+            call = remember(AVG_POOL_BWD, spec, dy, dx, null, null, poolBackward(spec, false, dx.shape(), dx.layout()), dy, dx);
         }
         call.kernel().run(stream, 0, null, call.ports());
     }
@@ -621,32 +726,32 @@ public final class OneDnnOps extends Ops {
         return f == Activation.LINEAR ? 1f : 0f;
     }
 
-    private OneDnnKernel activationForwardKernel(Activation f, Algorithm algorithm, PropKind prop, Shape x) {
-        return kernel(List.of("eltwise.fwd", f, algorithm, prop, x), () -> {
-            try (MemoryDesc src = plain(x)) {
+    private OneDnnKernel activationForwardKernel(Activation f, Algorithm algorithm, PropKind prop, Shape x, Layout layout) {
+        return kernel(List.of("eltwise.fwd", f, algorithm, prop, x, key(layout)), () -> {
+            try (MemoryDesc src = desc(x, layout)) {
                 return new OneDnnKernel(engine, PrimitiveDesc.eltwiseForward(engine, prop, algorithm, src, src, alpha(f), 0f, null),
-                        List.of(in(Arg.SRC, x), out(Arg.DST, x)));
+                        List.of(port(Arg.SRC, x, layout, false), port(Arg.DST, x, layout, true)));
             }
         });
     }
 
     @Override
     protected void doActivationForward(Activation f, Tensor x, Tensor y) {
-        if (smallForJava(x.size())) {
+        if (smallForJava(x.size()) && x.layout() == null) {
             SmallCallKernels.activationForward(f, x, y);
             return;
         }
         RecentCall call = recall(ELTWISE_FWD, f, x, y, null, null);
         if (call == null) {
             call = remember(ELTWISE_FWD, f, x, y, null, null,
-                    activationForwardKernel(f, forwardAlgorithm(f), PropKind.FORWARD_INFERENCE, x.shape()), x, y);
+                    activationForwardKernel(f, forwardAlgorithm(f), PropKind.FORWARD_INFERENCE, x.shape(), x.layout()), x, y);
         }
         call.kernel().run(stream, 0, null, call.ports());
     }
 
     @Override
     protected void doActivationBackward(Activation f, Tensor x, Tensor y, Tensor dy, Tensor dx) {
-        if (smallForJava(x.size())) {
+        if (smallForJava(x.size()) && x.layout() == null) {
             SmallCallKernels.activationBackward(f, x, y, dy, dx);
             return;
         }
@@ -656,17 +761,19 @@ public final class OneDnnOps extends Ops {
             return;
         }
         Shape s = x.shape();
+        Layout layout = x.layout(); // dy's and dx's too
         Algorithm algorithm = backwardAlgorithm(f);
         boolean useDst = backwardUsesDst(f);
-        OneDnnKernel k = kernel(List.of("eltwise.bwd", f, s), () -> {
-            PrimitiveDesc hint = hint(List.of("eltwise.fwd.training", f, algorithm, s), () -> {
-                try (MemoryDesc src = plain(s)) {
+        OneDnnKernel k = kernel(List.of("eltwise.bwd", f, s, key(layout)), () -> {
+            PrimitiveDesc hint = hint(List.of("eltwise.fwd.training", f, algorithm, s, key(layout)), () -> {
+                try (MemoryDesc src = desc(s, layout)) {
                     return PrimitiveDesc.eltwiseForward(engine, PropKind.FORWARD_TRAINING, algorithm, src, src, alpha(f), 0f, null);
                 }
             });
-            try (MemoryDesc d = plain(s)) {
+            try (MemoryDesc d = desc(s, layout)) {
                 return new OneDnnKernel(engine, PrimitiveDesc.eltwiseBackward(engine, algorithm, d, d, d, alpha(f), 0f, hint, null),
-                        List.of(in(useDst ? Arg.DST : Arg.SRC, s), in(Arg.DIFF_DST, s), out(Arg.DIFF_SRC, s)));
+                        List.of(port(useDst ? Arg.DST : Arg.SRC, s, layout, false), port(Arg.DIFF_DST, s, layout, false),
+                                port(Arg.DIFF_SRC, s, layout, true)));
             }
         });
         remember(ELTWISE_BWD, f, x, y, dy, dx, k, useDst ? y : x, dy, dx).kernel().run(stream, 0, null, useDst ? y : x, dy, dx);
@@ -730,19 +837,20 @@ public final class OneDnnOps extends Ops {
 
     // ---------------------------------------------------------------- LRN
 
-    private OneDnnKernel lrnForwardKernel(LrnSpec s, boolean training, Shape x) {
-        return kernel(List.of("lrn.fwd", s, training, x), () -> {
-            try (MemoryDesc d = md(x, blocked)) {
+    private OneDnnKernel lrnForwardKernel(LrnSpec s, boolean training, Shape x, Layout layout) {
+        return kernel(List.of("lrn.fwd", s, training, x, key(layout)), () -> {
+            try (MemoryDesc d = poolDesc(x, layout)) {
                 return new OneDnnKernel(engine, PrimitiveDesc.lrnForward(engine,
                         training ? PropKind.FORWARD_TRAINING : PropKind.FORWARD_INFERENCE, Algorithm.LRN_ACROSS_CHANNELS, d, d,
-                        s.size(), s.alpha(), s.beta(), s.k(), null), List.of(in(Arg.SRC, x), out(Arg.DST, x)));
+                        s.size(), s.alpha(), s.beta(), s.k(), null),
+                        List.of(port(Arg.SRC, x, layout, false), port(Arg.DST, x, layout, true)));
             }
         });
     }
 
     @Override
-    protected Workspace newLrnWorkspace(LrnSpec spec, Shape x) {
-        return workspaceFor(lrnForwardKernel(spec, true, x), spec, x);
+    protected Workspace newLrnWorkspace(LrnSpec spec, Shape x, Layout layout) {
+        return workspaceFor(lrnForwardKernel(spec, true, x, layout), spec, x, layout);
     }
 
     @Override
@@ -750,7 +858,7 @@ public final class OneDnnOps extends Ops {
         int op = ws != null ? LRN_FWD_TRAINING : LRN_FWD;
         RecentCall call = recall(op, spec, x, y, null, null);
         if (call == null) {
-            call = remember(op, spec, x, y, null, null, lrnForwardKernel(spec, ws != null, x.shape()), x, y);
+            call = remember(op, spec, x, y, null, null, lrnForwardKernel(spec, ws != null, x.shape(), x.layout()), x, y);
         }
         call.kernel().run(stream, Arg.WORKSPACE, memory(ws), call.ports());
     }
@@ -763,12 +871,13 @@ public final class OneDnnOps extends Ops {
             return;
         }
         Shape s = x.shape();
-        OneDnnKernel k = kernel(List.of("lrn.bwd", spec, s), () -> {
-            PrimitiveDesc hint = lrnForwardKernel(spec, true, s).descriptor();
-            try (MemoryDesc d = md(s, blocked)) {
+        Layout layout = x.layout(); // dy's and dx's too
+        OneDnnKernel k = kernel(List.of("lrn.bwd", spec, s, key(layout)), () -> {
+            PrimitiveDesc hint = lrnForwardKernel(spec, true, s, layout).descriptor();
+            try (MemoryDesc d = poolDesc(s, layout)) {
                 return new OneDnnKernel(engine, PrimitiveDesc.lrnBackward(engine, Algorithm.LRN_ACROSS_CHANNELS, d, d, d,
                         spec.size(), spec.alpha(), spec.beta(), spec.k(), hint, null),
-                        List.of(in(Arg.SRC, s), in(Arg.DIFF_DST, s), out(Arg.DIFF_SRC, s)));
+                        List.of(port(Arg.SRC, s, layout, false), port(Arg.DIFF_DST, s, layout, false), port(Arg.DIFF_SRC, s, layout, true)));
             }
         });
         remember(LRN_BWD, spec, x, dy, dx, null, k, x, dy, dx).kernel().run(stream, Arg.WORKSPACE, memory(ws), x, dy, dx);
@@ -776,24 +885,25 @@ public final class OneDnnOps extends Ops {
 
     // ---------------------------------------------------------------- binary, sum, layout
 
-    private OneDnnKernel binary(Algorithm algorithm, Shape s) {
-        return kernel(List.of("binary", algorithm, s), () -> {
-            try (MemoryDesc d = plain(s)) {
+    /** Element-wise a (op) b, all three in {@code layout} (null: row-major). */
+    private OneDnnKernel binary(Algorithm algorithm, Shape s, Layout layout) {
+        return kernel(List.of("binary", algorithm, s, key(layout)), () -> {
+            try (MemoryDesc d = desc(s, layout)) {
                 return new OneDnnKernel(engine, PrimitiveDesc.binary(engine, algorithm, d, d, d, null),
-                        List.of(in(Arg.SRC, s), in(Arg.SRC_1, s), out(Arg.DST, s)));
+                        List.of(port(Arg.SRC, s, layout, false), port(Arg.SRC_1, s, layout, false), port(Arg.DST, s, layout, true)));
             }
         });
     }
 
     @Override
     protected void doAdd(Tensor a, Tensor b, Tensor y) {
-        if (smallForJava(a.size())) {
+        if (smallForJava(a.size()) && a.layout() == null) {
             SmallCallKernels.add(a, b, y);
             return;
         }
         RecentCall call = recall(ADD, null, a, b, y, null);
         if (call == null) {
-            call = remember(ADD, null, a, b, y, null, binary(Algorithm.BINARY_ADD, a.shape()), a, b, y);
+            call = remember(ADD, null, a, b, y, null, binary(Algorithm.BINARY_ADD, a.shape(), a.layout()), a, b, y);
         }
         call.kernel().run(stream, 0, null, call.ports());
     }
@@ -806,30 +916,31 @@ public final class OneDnnOps extends Ops {
         }
         RecentCall call = recall(MULTIPLY, null, a, b, y, null);
         if (call == null) {
-            call = remember(MULTIPLY, null, a, b, y, null, binary(Algorithm.BINARY_MUL, a.shape()), a, b, y);
+            call = remember(MULTIPLY, null, a, b, y, null, binary(Algorithm.BINARY_MUL, a.shape(), null), a, b, y);
         }
         call.kernel().run(stream, 0, null, call.ports());
     }
 
     @Override
     protected void doSum(List<Tensor> inputs, Tensor y) {
-        if (smallForJava(inputs.size() * y.size())) {
+        Layout layout = y.layout(); // every input's too
+        if (smallForJava(inputs.size() * y.size()) && layout == null) {
             javaLoops.doSum(inputs, y);
             return;
         }
         Shape s = y.shape();
         int n = inputs.size();
-        OneDnnKernel k = kernel(List.of("sum", n, s), () -> {
+        OneDnnKernel k = kernel(List.of("sum", n, s, key(layout)), () -> {
             MemoryDesc[] srcs = new MemoryDesc[n];
             float[] scales = new float[n];
             List<PortSpec> ports = new ArrayList<>();
-            try (MemoryDesc d = plain(s)) {
+            try (MemoryDesc d = desc(s, layout)) {
                 for (int i = 0; i < n; i++) {
                     srcs[i] = d;
                     scales[i] = 1f;
-                    ports.add(in(Arg.MULTIPLE_SRC + i, s));
+                    ports.add(port(Arg.MULTIPLE_SRC + i, s, layout, false));
                 }
-                ports.add(out(Arg.DST, s));
+                ports.add(port(Arg.DST, s, layout, true));
                 return new OneDnnKernel(engine, PrimitiveDesc.sum(engine, d, scales, srcs, null), ports);
             }
         });
@@ -840,14 +951,31 @@ public final class OneDnnOps extends Ops {
 
     @Override
     protected void doAccumulate(Tensor src, Tensor dst) {
-        if (smallForJava(src.size())) {
+        if (smallForJava(src.size()) && dst.layout() == null) {
             SmallCallKernels.accumulate(src, dst);
             return;
         }
         // Binary add in place: oneDNN allows dst to be the same memory as src0.
         RecentCall call = recall(ACCUMULATE, null, src, dst, null, null);
         if (call == null) {
-            call = remember(ACCUMULATE, null, src, dst, null, null, binary(Algorithm.BINARY_ADD, dst.shape()), dst, src, dst);
+            call = remember(ACCUMULATE, null, src, dst, null, null, binary(Algorithm.BINARY_ADD, dst.shape(), dst.layout()), dst, src, dst);
+        }
+        call.kernel().run(stream, 0, null, call.ports());
+    }
+
+    @Override
+    protected void doReorder(Tensor x, Tensor y) {
+        RecentCall call = recall(REORDER, null, x, y, null, null);
+        if (call == null) {
+            Shape s = x.shape();
+            Layout from = x.layout(), to = y.layout();
+            OneDnnKernel k = kernel(List.of("reorder", s, key(from), key(to)), () -> {
+                try (MemoryDesc src = desc(s, from); MemoryDesc dst = desc(s, to)) {
+                    return new OneDnnKernel(engine, PrimitiveDesc.reorder(engine, src, dst, null),
+                            List.of(port(Arg.FROM, s, from, false), port(Arg.TO, s, to, true)), true);
+                }
+            });
+            call = remember(REORDER, null, x, y, null, null, k, x, y);
         }
         call.kernel().run(stream, 0, null, call.ports());
     }
@@ -864,7 +992,7 @@ public final class OneDnnOps extends Ops {
             }
             try (MemoryDesc src = MemoryDesc.withStrides(DataType.F32, ys.dims(), strides); MemoryDesc dst = plain(ys)) {
                 return new OneDnnKernel(engine, PrimitiveDesc.reorder(engine, src, dst, null),
-                        List.of(new PortSpec(Arg.FROM, ys, false, strides), out(Arg.TO, ys)));
+                        List.of(new PortSpec(Arg.FROM, ys, false, strides, null), out(Arg.TO, ys)));
             }
         });
         k.run(stream, 0, null, x.reshape(ys), y);

@@ -1,6 +1,7 @@
 package dev.deepnet.ops;
 
 import dev.deepnet.nativelib.Lifetime;
+import dev.deepnet.tensor.Layout;
 import dev.deepnet.tensor.Shape;
 import dev.deepnet.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
@@ -18,8 +19,12 @@ import java.util.concurrent.atomic.AtomicReference;
  * naming the operation and the expected and actual shapes; implementations then trust their
  * inputs (Lucene's façade-and-provider pattern).
  *
- * <p>All tensors are row-major: images (N, C, H, W), dense activations (N, features), dense
- * weights (out, in), conv weights (out, in, kH, kW), like PyTorch. Backward passes overwrite
+ * <p>Tensors are row-major — images (N, C, H, W), dense activations (N, features), dense
+ * weights (out, in), conv weights (out, in, kH, kW), like PyTorch — except where a backend that
+ * {@link #takesLayouts takes layouts} is handed tensors in its own {@link Layout}:
+ * convolution inputs and outputs, pooling, LRN, activations, add, sum, accumulate and reorder take
+ * any layout this backend makes (with the layouts named equal where the method says so); dense,
+ * matmul, softmax, multiply, permute and every parameter take row-major only. Backward passes overwrite
  * their outputs; accumulation across consumers is {@link #accumulate}. An instance keeps caches
  * (oneDNN primitives, scratch buffers) and is used by one thread at a time; close it to free them.
  */
@@ -29,13 +34,15 @@ public abstract class Ops implements AutoCloseable {
     public abstract static class Workspace implements AutoCloseable {
         final Object spec;
         final Shape input;
+        final Layout layout; // of the input, null for row-major
         final Ops owner;
         final Lifetime lifetime = new Lifetime(); // held by the ops that read or write it
 
-        protected Workspace(Ops owner, Object spec, Shape input) {
+        protected Workspace(Ops owner, Object spec, Shape input, Layout layout) {
             this.owner = owner;
             this.spec = spec;
             this.input = input;
+            this.layout = layout;
         }
 
         /** Frees the backend's memory; called once, when no op uses it. */
@@ -51,7 +58,7 @@ public abstract class Ops implements AutoCloseable {
 
         @Override
         public String toString() {
-            return "workspace for " + spec + " on " + input;
+            return "workspace for " + spec + " on " + input + (layout == null ? "" : " " + layout);
         }
     }
 
@@ -66,6 +73,10 @@ public abstract class Ops implements AutoCloseable {
     /** y = x w^T + b. x (N, I), w (O, I), b (O) or null, y (N, O). */
     public final void linearForward(Tensor x, Tensor w, Tensor b, Tensor y) {
         String op = "linearForward";
+        rowMajor(op, "x", x);
+        rowMajor(op, "w", w);
+        rowMajor(op, "b", b);
+        rowMajor(op, "y", y);
         rank(op, "x", x, 2);
         rank(op, "w", w, 2);
         same(op, "w", w, w.shape().dim(0), x.shape().dim(1), "(O, I) with I from x");
@@ -89,6 +100,9 @@ public abstract class Ops implements AutoCloseable {
     /** dx = dy w. dy (N, O), w (O, I), dx (N, I). */
     public final void linearBackwardData(Tensor dy, Tensor w, Tensor dx) {
         String op = "linearBackwardData";
+        rowMajor(op, "dy", dy);
+        rowMajor(op, "w", w);
+        rowMajor(op, "dx", dx);
         rank(op, "dy", dy, 2);
         rank(op, "w", w, 2);
         same(op, "w", w, dy.shape().dim(1), w.shape().dim(1), "(O, I) with O from dy");
@@ -108,6 +122,10 @@ public abstract class Ops implements AutoCloseable {
     /** dw = dy^T x, db = column sums of dy (db may be null). x (N, I), dy (N, O), dw (O, I), db (O). */
     public final void linearBackwardWeights(Tensor x, Tensor dy, Tensor dw, Tensor db) {
         String op = "linearBackwardWeights";
+        rowMajor(op, "x", x);
+        rowMajor(op, "dy", dy);
+        rowMajor(op, "dw", dw);
+        rowMajor(op, "db", db);
         rank(op, "x", x, 2);
         rank(op, "dy", dy, 2);
         same(op, "dy", dy, x.shape().dim(0), dy.shape().dim(1), "(N, O) with N from x");
@@ -132,6 +150,9 @@ public abstract class Ops implements AutoCloseable {
     /** c = a b. a (M, K), b (K, N), c (M, N). */
     public final void matmul(Tensor a, Tensor b, Tensor c) {
         String op = "matmul";
+        rowMajor(op, "a", a);
+        rowMajor(op, "b", b);
+        rowMajor(op, "c", c);
         rank(op, "a", a, 2);
         rank(op, "b", b, 2);
         same(op, "b", b, a.shape().dim(1), b.shape().dim(1), "(K, N) with K from a");
@@ -153,6 +174,8 @@ public abstract class Ops implements AutoCloseable {
     /** y = conv(x, w) + b. x (N, C, H, W), w (O, C, kH, kW), b (O) or null, y (N, O, oH, oW). */
     public final void conv2dForward(Conv2dSpec spec, Tensor x, Tensor w, Tensor b, Tensor y) {
         String op = "conv2dForward";
+        rowMajor(op, "w", w);
+        rowMajor(op, "b", b);
         Shape out = convShape(op, spec, x.shape(), w);
         if (b != null) {
             same(op, "b", b, w.shape().dim(0), "(O)");
@@ -175,6 +198,7 @@ public abstract class Ops implements AutoCloseable {
     /** dx = the gradient of conv(x, w) with respect to x, given dy. dy (N, O, oH, oW), w, dx (N, C, H, W). */
     public final void conv2dBackwardData(Conv2dSpec spec, Tensor dy, Tensor w, Tensor dx) {
         String op = "conv2dBackwardData";
+        rowMajor(op, "w", w);
         Shape out = convShape(op, spec, dx.shape(), w);
         same(op, "dy", dy, out, "(N, O, oH, oW) for dx");
         open(op, dx);
@@ -193,6 +217,8 @@ public abstract class Ops implements AutoCloseable {
     /** dw and db (may be null) of conv(x, w) + b, given dy. */
     public final void conv2dBackwardWeights(Conv2dSpec spec, Tensor x, Tensor dy, Tensor dw, Tensor db) {
         String op = "conv2dBackwardWeights";
+        rowMajor(op, "dw", dw);
+        rowMajor(op, "db", db);
         Shape out = convShape(op, spec, x.shape(), dw);
         same(op, "dy", dy, out, "(N, O, oH, oW)");
         if (db != null) {
@@ -256,13 +282,19 @@ public abstract class Ops implements AutoCloseable {
 
     // ---------------------------------------------------------------- pooling
 
-    /** A workspace for max pooling of inputs shaped {@code x}: forward fills it, backward reads it. */
+    /** A workspace for max pooling of row-major inputs shaped {@code x}: forward fills it, backward reads it. */
     public final Workspace maxPoolWorkspace(Pool2dSpec spec, Shape x) {
+        return maxPoolWorkspace(spec, x, null);
+    }
+
+    /** A workspace for max pooling of inputs shaped {@code x} in {@code layout} (null: row-major). */
+    public final Workspace maxPoolWorkspace(Pool2dSpec spec, Shape x, Layout layout) {
         String op = "maxPoolWorkspace";
         poolShape(op, spec, x);
+        layoutTaken(op, layout);
         enter(op);
         try {
-            return newMaxPoolWorkspace(spec, x);
+            return newMaxPoolWorkspace(spec, x, layout);
         } finally {
             exit();
         }
@@ -271,10 +303,11 @@ public abstract class Ops implements AutoCloseable {
     /** y = max over each window of x. ws: from {@link #maxPoolWorkspace} when a backward pass follows, else null. */
     public final void maxPool2dForward(Pool2dSpec spec, Tensor x, Tensor y, Workspace ws) {
         String op = "maxPool2dForward";
+        sameLayout(op, "y", y, "x", x);
         same(op, "y", y, poolShape(op, spec, x.shape()), "(N, C, oH, oW)");
         open(op, x);
         if (ws != null) {
-            workspace(op, ws, spec, x.shape());
+            workspace(op, ws, spec, x.shape(), x.layout());
         }
         separate(op, "y", y, x);
         enter(op);
@@ -291,9 +324,10 @@ public abstract class Ops implements AutoCloseable {
     /** dx: dy routed to where each window's maximum was, as the forward pass recorded in ws. */
     public final void maxPool2dBackward(Pool2dSpec spec, Tensor dy, Workspace ws, Tensor dx) {
         String op = "maxPool2dBackward";
+        sameLayout(op, "dx", dx, "dy", dy);
         same(op, "dy", dy, poolShape(op, spec, dx.shape()), "(N, C, oH, oW) for dx");
         open(op, dx);
-        workspace(op, ws, spec, dx.shape());
+        workspace(op, ws, spec, dx.shape(), dx.layout());
         separate(op, "dx", dx, dy);
         enter(op);
         try {
@@ -309,6 +343,7 @@ public abstract class Ops implements AutoCloseable {
     /** y = mean over each window of x. */
     public final void avgPool2dForward(Pool2dSpec spec, Tensor x, Tensor y) {
         String op = "avgPool2dForward";
+        sameLayout(op, "y", y, "x", x);
         same(op, "y", y, poolShape(op, spec, x.shape()), "(N, C, oH, oW)");
         open(op, x);
         separate(op, "y", y, x);
@@ -325,6 +360,7 @@ public abstract class Ops implements AutoCloseable {
     /** dx: each dy spread evenly over its window. */
     public final void avgPool2dBackward(Pool2dSpec spec, Tensor dy, Tensor dx) {
         String op = "avgPool2dBackward";
+        sameLayout(op, "dx", dx, "dy", dy);
         same(op, "dy", dy, poolShape(op, spec, dx.shape()), "(N, C, oH, oW) for dx");
         open(op, dx);
         separate(op, "dx", dx, dy);
@@ -357,6 +393,7 @@ public abstract class Ops implements AutoCloseable {
     /** y = f(x), element by element; any shape. */
     public final void activationForward(Activation f, Tensor x, Tensor y) {
         String op = "activationForward";
+        sameLayout(op, "y", y, "x", x);
         same("activationForward", "y", y, x.shape(), "x's shape");
         inPlaceOrSeparate(op, "y", y, x);
         enter(op);
@@ -372,6 +409,9 @@ public abstract class Ops implements AutoCloseable {
     /** dx = dy * f'(x), with x and y = f(x) both given (each backend uses what is cheaper). */
     public final void activationBackward(Activation f, Tensor x, Tensor y, Tensor dy, Tensor dx) {
         String op = "activationBackward";
+        sameLayout(op, "y", y, "x", x);
+        sameLayout(op, "dy", dy, "x", x);
+        sameLayout(op, "dx", dx, "x", x);
         same(op, "y", y, x.shape(), "x's shape");
         same(op, "dy", dy, x.shape(), "x's shape");
         same(op, "dx", dx, x.shape(), "x's shape");
@@ -393,6 +433,8 @@ public abstract class Ops implements AutoCloseable {
     /** Softmax (or log-softmax) along dimension 1, the class axis: x (N, C, ...). */
     public final void softmaxForward(Tensor x, Tensor y, boolean log) {
         String op = log ? "logSoftmaxForward" : "softmaxForward";
+        rowMajor(op, "x", x);
+        rowMajor(op, "y", y);
         if (x.shape().rank() < 2) {
             throw new IllegalArgumentException(op + ": x must be (N, C, ...) with the classes on dimension 1, got " + x.shape());
         }
@@ -411,6 +453,9 @@ public abstract class Ops implements AutoCloseable {
     /** dx from the forward output y and dy. */
     public final void softmaxBackward(Tensor y, Tensor dy, Tensor dx, boolean log) {
         String op = log ? "logSoftmaxBackward" : "softmaxBackward";
+        rowMajor(op, "y", y);
+        rowMajor(op, "dy", dy);
+        rowMajor(op, "dx", dx);
         if (y.shape().rank() < 2) {
             throw new IllegalArgumentException(op + ": y must be (N, C, ...), got " + y.shape());
         }
@@ -430,13 +475,19 @@ public abstract class Ops implements AutoCloseable {
 
     // ---------------------------------------------------------------- LRN
 
-    /** A workspace for LRN of inputs shaped {@code x}. */
+    /** A workspace for LRN of row-major inputs shaped {@code x}. */
     public final Workspace lrnWorkspace(LrnSpec spec, Shape x) {
+        return lrnWorkspace(spec, x, null);
+    }
+
+    /** A workspace for LRN of inputs shaped {@code x} in {@code layout} (null: row-major). */
+    public final Workspace lrnWorkspace(LrnSpec spec, Shape x, Layout layout) {
         String op = "lrnWorkspace";
         lrnShape(op, x);
+        layoutTaken(op, layout);
         enter(op);
         try {
-            return newLrnWorkspace(spec, x);
+            return newLrnWorkspace(spec, x, layout);
         } finally {
             exit();
         }
@@ -445,10 +496,11 @@ public abstract class Ops implements AutoCloseable {
     /** Local response normalisation across channels; x (N, C, H, W). ws: null in inference. */
     public final void lrnForward(LrnSpec spec, Tensor x, Tensor y, Workspace ws) {
         String op = "lrnForward";
+        sameLayout(op, "y", y, "x", x);
         lrnShape(op, x.shape());
         same(op, "y", y, x.shape(), "x's shape");
         if (ws != null) {
-            workspace(op, ws, spec, x.shape());
+            workspace(op, ws, spec, x.shape(), x.layout());
         }
         separate(op, "y", y, x);
         enter(op);
@@ -464,10 +516,12 @@ public abstract class Ops implements AutoCloseable {
 
     public final void lrnBackward(LrnSpec spec, Tensor x, Tensor dy, Workspace ws, Tensor dx) {
         String op = "lrnBackward";
+        sameLayout(op, "dy", dy, "x", x);
+        sameLayout(op, "dx", dx, "x", x);
         lrnShape(op, x.shape());
         same(op, "dy", dy, x.shape(), "x's shape");
         same(op, "dx", dx, x.shape(), "x's shape");
-        workspace(op, ws, spec, x.shape());
+        workspace(op, ws, spec, x.shape(), x.layout());
         separate(op, "dx", dx, x, dy);
         enter(op);
         try {
@@ -492,6 +546,8 @@ public abstract class Ops implements AutoCloseable {
     /** y = a + b, element-wise; equal shapes. */
     public final void add(Tensor a, Tensor b, Tensor y) {
         String op = "add";
+        sameLayout(op, "b", b, "a", a);
+        sameLayout(op, "y", y, "a", a);
         same("add", "b", b, a.shape(), "a's shape");
         same("add", "y", y, a.shape(), "a's shape");
         inPlaceOrSeparate(op, "y", y, a, b);
@@ -509,6 +565,9 @@ public abstract class Ops implements AutoCloseable {
     /** y = a * b, element-wise; equal shapes. */
     public final void multiply(Tensor a, Tensor b, Tensor y) {
         String op = "multiply";
+        rowMajor(op, "a", a);
+        rowMajor(op, "b", b);
+        rowMajor(op, "y", y);
         same("multiply", "b", b, a.shape(), "a's shape");
         same("multiply", "y", y, a.shape(), "a's shape");
         inPlaceOrSeparate(op, "y", y, a, b);
@@ -535,6 +594,7 @@ public abstract class Ops implements AutoCloseable {
             if (!t.shape().equals(y.shape())) {
                 throw new IllegalArgumentException("sum: input " + i + " must be " + y.shape() + " (y's shape) but is " + t.shape());
             }
+            sameLayout(op, "input " + i, t, "y", y);
         }
         Tensor first = inputs.get(0);
         for (int i = 0; i < inputs.size(); i++) { // y may be the first input itself (in place), and must not overlap any other
@@ -558,6 +618,7 @@ public abstract class Ops implements AutoCloseable {
     /** dst += src: how a gradient from one more consumer is added in. */
     public final void accumulate(Tensor src, Tensor dst) {
         String op = "accumulate";
+        sameLayout(op, "src", src, "dst", dst);
         same("accumulate", "src", src, dst.shape(), "dst's shape");
         separate(op, "dst", dst, src);
         enter(op);
@@ -576,6 +637,8 @@ public abstract class Ops implements AutoCloseable {
      */
     public final void permute(Tensor x, int[] order, Tensor y) {
         String op = "permute";
+        rowMajor(op, "x", x);
+        rowMajor(op, "y", y);
         int rank = x.shape().rank();
         if (rank > MAX_RANK) {
             throw new IllegalArgumentException("permute: " + x.shape() + " has " + rank + " dimensions; at most " + MAX_RANK
@@ -605,6 +668,60 @@ public abstract class Ops implements AutoCloseable {
             hold(x);
             hold(y);
             doPermute(x, order.clone(), y);
+        } finally {
+            exit();
+        }
+    }
+
+    /**
+     * y = x, converting between layouts: either may be row-major or in a layout of this backend
+     * ({@link Tensor#layout()}); equal shapes. How a plan turns its internal buffers into row-major
+     * ones at its edges, and how anyone reads a tensor in a backend layout.
+     */
+    public final void reorder(Tensor x, Tensor y) {
+        String op = "reorder";
+        same(op, "y", y, x.shape(), "x's shape");
+        open(op, x);
+        separate(op, "y", y, x);
+        enter(op);
+        try {
+            hold(x);
+            hold(y);
+            doReorder(x, y);
+        } finally {
+            exit();
+        }
+    }
+
+    /**
+     * Whether this backend's ops take tensors in its own layouts ({@link #conv2dOutputLayout}): those
+     * marked "any layout" in their documentation do. False here: every tensor must be row-major.
+     */
+    public boolean takesLayouts() {
+        return false;
+    }
+
+    /**
+     * The layout {@link #conv2dForward} with these shapes writes fastest: where a plan should keep
+     * the output (and the layers after it that take any layout), or null for row-major — always,
+     * on a backend that does not {@link #takesLayouts take layouts}. x (N, C, H, W), w (O, C, kH, kW).
+     */
+    public final Layout conv2dOutputLayout(Conv2dSpec spec, Shape x, Shape w, boolean bias) {
+        String op = "conv2dOutputLayout";
+        if (w.rank() != 4 || x.rank() != 4 || x.dim(1) != w.dim(1)) {
+            throw new IllegalArgumentException(op + ": x (N, C, H, W) and w (O, C, kH, kW) must agree on C, got " + x + " and " + w);
+        }
+        try {
+            spec.outputShape(x, w);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(op + ": " + e.getMessage(), e);
+        }
+        if (!takesLayouts()) {
+            return null;
+        }
+        enter(op);
+        try {
+            return preferredConv2dOutputLayout(spec, x, w, bias);
         } finally {
             exit();
         }
@@ -649,6 +766,10 @@ public abstract class Ops implements AutoCloseable {
      */
     private void hold(Tensor t) {
         if (t != null) {
+            if (t.layout() != null && !takesLayouts()) {
+                throw new IllegalArgumentException(name() + " ops take row-major tensors only, and " + t
+                        + " is in a backend layout; convert it with reorder on the ops that made it");
+            }
             hold(t.lifetime(), t);
         }
     }
@@ -674,6 +795,32 @@ public abstract class Ops implements AutoCloseable {
         }
         heldCount = 0;
         user.set(null);
+    }
+
+    private void layoutTaken(String op, Layout layout) {
+        if (layout != null && !takesLayouts()) {
+            throw new IllegalArgumentException(op + ": " + name() + " ops take row-major tensors only, not the layout " + layout);
+        }
+    }
+
+    /** {@code t} (skipped when null) must be row-major: this op takes no backend layout for it. */
+    private static void rowMajor(String op, String name, Tensor t) {
+        if (t != null && t.layout() != null) {
+            throw new IllegalArgumentException(op + ": " + name + " " + t.shape() + " is in the backend layout " + t.layout()
+                    + "; this op takes it row-major only (convert it with reorder)");
+        }
+    }
+
+    /** {@code t} must be in the layout {@code ref} is in: both row-major, or the same backend layout. */
+    private static void sameLayout(String op, String name, Tensor t, String refName, Tensor ref) {
+        if (!java.util.Objects.equals(t.layout(), ref.layout())) {
+            throw new IllegalArgumentException(op + ": " + name + " is " + layoutName(t) + " but " + refName + " is "
+                    + layoutName(ref) + "; they must be in the same layout");
+        }
+    }
+
+    private static String layoutName(Tensor t) {
+        return t.layout() == null ? "row-major" : "in the layout " + t.layout();
     }
 
     /** Throws when output {@code out} shares memory with input {@code in} (a null output or input is skipped). */
@@ -761,16 +908,16 @@ public abstract class Ops implements AutoCloseable {
         }
     }
 
-    private void workspace(String op, Workspace ws, Object spec, Shape x) {
+    private void workspace(String op, Workspace ws, Object spec, Shape x, Layout layout) {
         if (ws == null) {
             throw new IllegalArgumentException(op + ": a workspace from the forward pass is required");
         }
         if (ws.owner != this) {
             throw new IllegalArgumentException(op + ": the workspace belongs to another Ops instance (" + ws.owner.name() + ")");
         }
-        if (!ws.spec.equals(spec) || !ws.input.equals(x)) {
-            throw new IllegalArgumentException(op + ": the workspace was made for " + ws.spec + " on " + ws.input + ", not "
-                    + spec + " on " + x);
+        if (!ws.spec.equals(spec) || !ws.input.equals(x) || !java.util.Objects.equals(ws.layout, layout)) {
+            throw new IllegalArgumentException(op + ": the workspace was made for " + ws.spec + " on " + ws.input
+                    + (ws.layout == null ? "" : " in " + ws.layout) + ", not " + spec + " on " + x + (layout == null ? "" : " in " + layout));
         }
     }
 
@@ -790,7 +937,7 @@ public abstract class Ops implements AutoCloseable {
 
     protected abstract void doConv2dBackwardWeights(Conv2dSpec spec, Tensor x, Tensor dy, Tensor dw, Tensor db);
 
-    protected abstract Workspace newMaxPoolWorkspace(Pool2dSpec spec, Shape x);
+    protected abstract Workspace newMaxPoolWorkspace(Pool2dSpec spec, Shape x, Layout layout);
 
     protected abstract void doMaxPool2dForward(Pool2dSpec spec, Tensor x, Tensor y, Workspace ws);
 
@@ -808,7 +955,7 @@ public abstract class Ops implements AutoCloseable {
 
     protected abstract void doSoftmaxBackward(Tensor y, Tensor dy, Tensor dx, boolean log);
 
-    protected abstract Workspace newLrnWorkspace(LrnSpec spec, Shape x);
+    protected abstract Workspace newLrnWorkspace(LrnSpec spec, Shape x, Layout layout);
 
     protected abstract void doLrnForward(LrnSpec spec, Tensor x, Tensor y, Workspace ws);
 
@@ -823,6 +970,13 @@ public abstract class Ops implements AutoCloseable {
     protected abstract void doAccumulate(Tensor src, Tensor dst);
 
     protected abstract void doPermute(Tensor x, int[] order, Tensor y);
+
+    protected abstract void doReorder(Tensor x, Tensor y);
+
+    /** The layout to keep a convolution's output in (shapes checked); only called when {@link #takesLayouts()}. */
+    protected Layout preferredConv2dOutputLayout(Conv2dSpec spec, Shape x, Shape w, boolean bias) {
+        return null;
+    }
 
     /** Frees the backend's caches (primitives, scratch); called once, when no call is running. */
     protected abstract void free();

@@ -277,7 +277,7 @@ public final class ReferenceOps extends Ops {
         final long[] argmax; // (N, C, oH, oW), flat
 
         MaxPoolWorkspace(Ops owner, Pool2dSpec spec, Shape input) {
-            super(owner, spec, input);
+            super(owner, spec, input, null);
             this.argmax = new long[Math.toIntExact(spec.outputShape(input).size())];
         }
 
@@ -324,7 +324,7 @@ public final class ReferenceOps extends Ops {
     }
 
     @Override
-    protected Workspace newMaxPoolWorkspace(Pool2dSpec spec, Shape x) {
+    protected Workspace newMaxPoolWorkspace(Pool2dSpec spec, Shape x, dev.deepnet.tensor.Layout layout) { // layout: null here
         return new MaxPoolWorkspace(this, spec, x);
     }
 
@@ -546,7 +546,7 @@ public final class ReferenceOps extends Ops {
      */
     private static final class LrnWorkspace extends Workspace {
         LrnWorkspace(Ops owner, LrnSpec spec, Shape input) {
-            super(owner, spec, input);
+            super(owner, spec, input, null);
         }
 
         @Override
@@ -556,7 +556,7 @@ public final class ReferenceOps extends Ops {
     }
 
     @Override
-    protected Workspace newLrnWorkspace(LrnSpec spec, Shape x) {
+    protected Workspace newLrnWorkspace(LrnSpec spec, Shape x, dev.deepnet.tensor.Layout layout) { // layout: null here
         return new LrnWorkspace(this, spec, x);
     }
 
@@ -678,6 +678,11 @@ public final class ReferenceOps extends Ops {
             ds[i] += ss[i];
         }
         dst.copyFrom(ds);
+    }
+
+    @Override
+    protected void doReorder(Tensor x, Tensor y) {
+        y.copyFrom(x); // both row-major: this backend has no other layout
     }
 
     @Override

@@ -7,7 +7,10 @@ import java.lang.foreign.ValueLayout;
 import java.nio.FloatBuffer;
 
 /**
- * An f32 tensor: a {@link Shape} over a row-major, 64-byte aligned, off-heap {@link MemorySegment}.
+ * An f32 tensor: a {@link Shape} over a row-major, 64-byte aligned, off-heap {@link MemorySegment}
+ * — or, for a plan's internal buffers on oneDNN, over memory in a backend's own {@link Layout},
+ * which only ops read and write: the element accessors, copies and views of such a tensor throw
+ * {@link IllegalStateException}; {@code Ops.reorder} converts it to a row-major one.
  *
  * <p>Who frees the memory is visible: {@link #allocate(Shape)} gives a tensor that owns its
  * arena (close it, or use try-with-resources); {@link TensorArena#allocate} gives one that its
@@ -36,12 +39,18 @@ public final class Tensor implements AutoCloseable {
     private final MemorySegment data; // shape.byteSize() bytes, row-major
     private final Arena owned; // non-null when this tensor owns its memory
     private final Lifetime lifetime; // of the memory: shared with the views, and with every tensor of a TensorArena
+    private final Layout layout; // null: row-major
 
     private Tensor(Shape shape, MemorySegment data, Arena owned, Lifetime lifetime) {
+        this(shape, data, owned, lifetime, null);
+    }
+
+    private Tensor(Shape shape, MemorySegment data, Arena owned, Lifetime lifetime, Layout layout) {
         this.shape = shape;
         this.data = data;
         this.owned = owned;
         this.lifetime = lifetime;
+        this.layout = layout;
     }
 
     /** A zeroed tensor that owns its memory: close it. */
@@ -58,12 +67,21 @@ public final class Tensor implements AutoCloseable {
         }
     }
 
-    /** A zeroed tensor in {@code arena}'s memory, freed when the arena closes; {@code lifetime} is the arena's. */
-    static Tensor allocate(Arena arena, Lifetime lifetime, Shape shape) {
-        MemorySegment data = arena.allocate(shape.byteSize(), ALIGNMENT);
-        ALLOCATED.addAndGet(shape.byteSize());
-        LIVE.addAndGet(shape.byteSize());
-        return new Tensor(shape, data, null, lifetime);
+    /**
+     * A zeroed tensor in {@code arena}'s memory, freed when the arena closes; {@code lifetime} is
+     * the arena's; {@code layout} null for row-major.
+     */
+    static Tensor allocate(Arena arena, Lifetime lifetime, Shape shape, Layout layout) {
+        long bytes = byteSize(shape, layout);
+        MemorySegment data = arena.allocate(bytes, ALIGNMENT);
+        ALLOCATED.addAndGet(bytes);
+        LIVE.addAndGet(bytes);
+        return new Tensor(shape, data, null, lifetime, layout);
+    }
+
+    /** Bytes a tensor of this shape takes in this layout (null: row-major); never less than row-major. */
+    static long byteSize(Shape shape, Layout layout) {
+        return layout == null ? shape.byteSize() : Math.max(shape.byteSize(), layout.byteSize());
     }
 
     /** A tensor that owns its memory, holding a copy of {@code values}. */
@@ -123,7 +141,31 @@ public final class Tensor implements AutoCloseable {
         return shape.size();
     }
 
-    /** The data; throws {@link IllegalStateException} when the memory was freed. */
+    /**
+     * The layout of the memory when it is not row-major (a plan's buffer on oneDNN), else null.
+     * A tensor's layout never changes.
+     */
+    public Layout layout() {
+        return layout;
+    }
+
+    /** Whether the memory is row-major, so that the element accessors, copies and views work. */
+    public boolean isRowMajor() {
+        return layout == null;
+    }
+
+    /** Throws unless the memory is row-major: what every element accessor needs. */
+    private void requireRowMajor() {
+        if (layout != null) {
+            throw new IllegalStateException("tensor " + shape + " is in the backend layout " + layout.tag()
+                    + ", not row-major: convert it with Ops.reorder into a row-major tensor to read or write its elements");
+        }
+    }
+
+    /**
+     * The data, in row-major order or, when {@link #layout()} is not null, in that layout; throws
+     * {@link IllegalStateException} when the memory was freed.
+     */
     public MemorySegment segment() {
         if (!isOpen()) {
             throw new IllegalStateException("tensor " + shape + " is closed (its memory was freed)");
@@ -146,6 +188,7 @@ public final class Tensor implements AutoCloseable {
 
     /** The same data seen with another shape of the same size; no copy. */
     public Tensor reshape(Shape newShape) {
+        requireRowMajor();
         if (newShape.size() != shape.size()) {
             throw new IllegalArgumentException("cannot reshape " + shape + " (" + shape.size() + " elements) to " + newShape
                     + " (" + newShape.size() + " elements)");
@@ -155,6 +198,7 @@ public final class Tensor implements AutoCloseable {
 
     /** Entries {@code from} (inclusive) to {@code to} (exclusive) along dimension 0; no copy. */
     public Tensor slice(long from, long to) {
+        requireRowMajor();
         if (from < 0 || to > shape.dim(0) || from >= to) {
             throw new IllegalArgumentException("slice [" + from + ", " + to + ") is outside dimension 0 of " + shape);
         }
@@ -163,19 +207,23 @@ public final class Tensor implements AutoCloseable {
     }
 
     public float get(long... index) {
+        requireRowMajor();
         return segment().getAtIndex(F32, offset(index));
     }
 
     public void set(float value, long... index) {
+        requireRowMajor();
         segment().setAtIndex(F32, offset(index), value);
     }
 
     /** Element at flat row-major position {@code i}. */
     public float getFlat(long i) {
+        requireRowMajor();
         return segment().getAtIndex(F32, i);
     }
 
     public void setFlat(long i, float value) {
+        requireRowMajor();
         segment().setAtIndex(F32, i, value);
     }
 
@@ -194,6 +242,7 @@ public final class Tensor implements AutoCloseable {
     }
 
     public Tensor copyFrom(float[] values) {
+        requireRowMajor();
         checkLength(values.length, "array");
         MemorySegment.copy(values, 0, segment(), F32, 0, values.length);
         return this;
@@ -201,6 +250,7 @@ public final class Tensor implements AutoCloseable {
 
     /** Copies {@code size()} floats from the buffer's position (which does not move). */
     public Tensor copyFrom(FloatBuffer buffer) {
+        requireRowMajor();
         checkLength(buffer.remaining(), "buffer (remaining)");
         segment().copyFrom(MemorySegment.ofBuffer(buffer).asSlice(0, shape.byteSize()));
         return this;
@@ -208,6 +258,7 @@ public final class Tensor implements AutoCloseable {
 
     /** Copies {@code size()} floats from {@code source}, which must hold exactly that many bytes. */
     public Tensor copyFrom(MemorySegment source) {
+        requireRowMajor();
         if (source.byteSize() != shape.byteSize()) {
             throw new IllegalArgumentException("segment of " + source.byteSize() + " bytes does not match tensor " + shape
                     + " (" + shape.byteSize() + " bytes)");
@@ -218,6 +269,8 @@ public final class Tensor implements AutoCloseable {
 
     /** Copies another tensor's data; the shapes must be equal. */
     public Tensor copyFrom(Tensor source) {
+        requireRowMajor();
+        source.requireRowMajor();
         if (!source.shape.equals(shape)) {
             throw new IllegalArgumentException("cannot copy a tensor of shape " + source.shape + " into one of shape " + shape);
         }
@@ -226,21 +279,28 @@ public final class Tensor implements AutoCloseable {
     }
 
     public void copyTo(float[] values) {
+        requireRowMajor();
         checkLength(values.length, "array");
         MemorySegment.copy(segment(), F32, 0, values, 0, values.length);
     }
 
     public void copyTo(FloatBuffer buffer) {
+        requireRowMajor();
         checkLength(buffer.remaining(), "buffer (remaining)");
         MemorySegment.ofBuffer(buffer).asSlice(0, shape.byteSize()).copyFrom(segment());
     }
 
     public float[] toArray() {
+        requireRowMajor();
         return segment().toArray(F32);
     }
 
+    /** Sets every element; only zero in a backend layout (whose padding must stay zero). */
     public Tensor fill(float value) {
         MemorySegment s = segment();
+        if (value != 0f) {
+            requireRowMajor();
+        }
         if (value == 0f) {
             s.fill((byte) 0);
         } else {
@@ -267,12 +327,12 @@ public final class Tensor implements AutoCloseable {
     public void close() {
         if (owned != null && lifetime.end(this)) {
             owned.close();
-            LIVE.addAndGet(-shape.byteSize());
+            LIVE.addAndGet(-shape.byteSize()); // owned tensors are row-major
         }
     }
 
     @Override
     public String toString() {
-        return "Tensor" + shape + (isOpen() ? "" : " (closed)");
+        return "Tensor" + shape + (layout == null ? "" : " " + layout.tag()) + (isOpen() ? "" : " (closed)");
     }
 }

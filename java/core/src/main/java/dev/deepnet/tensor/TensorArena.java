@@ -14,12 +14,20 @@ public final class TensorArena implements AutoCloseable {
     private final Lifetime lifetime = new Lifetime();
     private final java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
 
-    /** A zeroed, 64-byte aligned tensor, freed when this arena is closed. */
+    /** A zeroed, 64-byte aligned, row-major tensor, freed when this arena is closed. */
     public Tensor allocate(Shape shape) {
+        return allocate(shape, null);
+    }
+
+    /**
+     * A zeroed, 64-byte aligned tensor in a backend's {@code layout} (null: row-major), freed when
+     * this arena is closed. Only ops of a backend that takes the layout read and write it.
+     */
+    public Tensor allocate(Shape shape, Layout layout) {
         lifetime.acquire(this); // not while (or after) the arena closes
         try {
-            Tensor t = Tensor.allocate(arena, lifetime, shape);
-            bytes.addAndGet(shape.byteSize());
+            Tensor t = Tensor.allocate(arena, lifetime, shape, layout);
+            bytes.addAndGet(Tensor.byteSize(shape, layout));
             return t;
         } finally {
             lifetime.release();
