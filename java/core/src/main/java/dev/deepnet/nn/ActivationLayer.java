@@ -20,6 +20,10 @@ abstract sealed class ActivationLayer extends Layer permits Sigmoid, Relu, Tanh 
         return LayoutRule.KEEPS;
     }
 
+    Activation activation() {
+        return activation;
+    }
+
     @Override
     public Shape outputShape(List<Shape> inputs) {
         return single(inputs, 0, "any");

@@ -110,10 +110,11 @@ public final class Conv2d extends Layer {
         Ops ops = ctx.ops();
         Tensor dW = ctx.weightGradientTarget(weight, bias);
         Tensor db = ctx.gradient(bias);
+        dev.deepnet.ops.Activation fused = ctx.fusedActivation(); // LINEAR unless an inference plan fused the next layer in
         return new Step() {
             @Override
             public void forward(Tensor[] x, Tensor y, boolean training) {
-                ops.conv2dForward(spec, x[0], weight.value(), bias.value(), y);
+                ops.conv2dForward(spec, x[0], weight.value(), bias.value(), y, fused);
             }
 
             @Override

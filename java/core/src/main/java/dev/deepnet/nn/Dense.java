@@ -100,6 +100,19 @@ public final class Dense extends Layer {
         Shape ys = outputShape(inputs);
         Ops ops = ctx.ops();
         boolean squash = activation != Activation.LINEAR;
+        if (!ctx.training()) { // inference: nothing reads the pre-activation, so the activation is fused into the product
+            return new Step() {
+                @Override
+                public void forward(Tensor[] x, Tensor y, boolean training) {
+                    ops.linearForward(x[0], weight.value(), bias.value(), y, activation);
+                }
+
+                @Override
+                public void backward(Tensor[] x, Tensor y, Tensor dy, Tensor[] dx) {
+                    throw new IllegalStateException("an inference step has no backward pass");
+                }
+            };
+        }
         Tensor z = squash ? ctx.allocate(ys) : null; // (N, out) before the nonlinearity
         Tensor dz = squash && ctx.training() ? ctx.allocate(ys) : null;
         Tensor dW = ctx.weightGradientTarget(weight, bias);

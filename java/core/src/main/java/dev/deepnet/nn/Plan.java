@@ -1,5 +1,6 @@
 package dev.deepnet.nn;
 
+import dev.deepnet.ops.Activation;
 import dev.deepnet.ops.Ops;
 import dev.deepnet.tensor.Layout;
 import dev.deepnet.tensor.Shape;
@@ -70,6 +71,8 @@ public final class Plan implements AutoCloseable {
     private final Tensor[] rowMajorScratch; // per node: a later row-major contribution before it is added in
     private final boolean[] rowMajorWritten; // the row-major gradient has a contribution, converted before the node's own backward
     private final boolean[] rowMajorDirect; // ... converted straight into the gradient (no consumer in the layout wrote it)
+    /** Per node: the activation node fused into this convolution's step (inference plans), or null. */
+    private final Node[] fusedWith;
     private final Step[] steps;
     private final Map<Parameter, Tensor> parameterGradients = new LinkedHashMap<>();
     private final List<Parameter> trainable; // parameterGradients' keys, fixed at compile time
@@ -105,8 +108,12 @@ public final class Plan implements AutoCloseable {
         rowMajorWritten = new boolean[n];
         rowMajorDirect = new boolean[n];
         steps = new Step[n];
+        fusedWith = new Node[n];
         try {
             markLive(model.output());
+            if (mode == Mode.INFERENCE) {
+                fuseActivations();
+            }
             for (Node node : nodes) {
                 int i = node.index();
                 boolean trainable = withParameterGradients && !node.isInput()
@@ -127,12 +134,18 @@ public final class Plan implements AutoCloseable {
             for (Node node : nodes) { // topological order: a node's inputs have their buffers (and layouts) already
                 int i = node.index();
                 SplittableRandom own = random.split(); // split for every node, live or not: masks do not depend on liveness
+                Node into = node.isInput() ? null : node.inputs().get(0);
+                if (into != null && fusedWith[into.index()] == node) { // computed by the convolution it reads
+                    outputs[i] = outputs[into.index()];
+                    continue;
+                }
                 Layout layout = null;
                 if (!node.isInput() && live[i]) {
                     layout = inputsAndLayout(node, shapes);
                     Layout[] inputLayouts = java.util.Arrays.stream(inputs[i]).map(Tensor::layout).toArray(Layout[]::new);
+                    Activation fused = fusedWith[i] == null ? Activation.LINEAR : ((ActivationLayer) fusedWith[i].layer()).activation();
                     steps[i] = node.layer().step(new StepContext(ops, arena, gradientView, training, mode == Mode.TRAINING, own,
-                            inputLayouts), Model.inputShapes(node, shapes));
+                            inputLayouts, fused), Model.inputShapes(node, shapes));
                 }
                 outputs[i] = arena.allocate(shapes[i], layout);
                 if (needsGradient[i] || (training && node == model.output())) {
@@ -151,6 +164,31 @@ public final class Plan implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             close();
             throw e;
+        }
+    }
+
+    /**
+     * In an inference plan, a convolution whose one reader is an activation (conv, relu) computes
+     * both in one oneDNN primitive (the activation as a post-op): the activation's node shares the
+     * convolution's buffer and runs no step of its own.
+     */
+    private void fuseActivations() {
+        int[] readers = new int[nodes.size()];
+        Node[] reader = new Node[nodes.size()];
+        for (Node node : nodes) {
+            if (live[node.index()]) {
+                for (Node in : node.inputs()) {
+                    readers[in.index()]++;
+                    reader[in.index()] = node;
+                }
+            }
+        }
+        for (Node node : nodes) {
+            int i = node.index();
+            if (!node.isInput() && live[i] && node.layer() instanceof Conv2d && node != model.output() && readers[i] == 1
+                    && reader[i].layer() instanceof ActivationLayer && reader[i].inputs().size() == 1) {
+                fusedWith[i] = reader[i];
+            }
         }
     }
 
@@ -288,6 +326,11 @@ public final class Plan implements AutoCloseable {
      */
     public Tensor output(Node node) {
         int i = node.index();
+        if (fusedWith[i] != null) {
+            throw new IllegalStateException(node + "'s output is not kept: this inference plan computes it with "
+                    + fusedWith[i] + " in one step (fused), and keeps only the latter's output; compile the model for "
+                    + "training or for the input gradient to observe it");
+        }
         Tensor out = outputs[i];
         if (out.layout() == null) {
             return out;
@@ -366,9 +409,9 @@ public final class Plan implements AutoCloseable {
             for (int i = 0; i < steps.length; i++) { // nodes are indexed in topological order
                 if (steps[i] != null) {
                     steps[i].forward(inputs[i], outputs[i], train);
-                    if (rowMajor[i] != null) {
-                        ops.reorder(outputs[i], rowMajor[i]);
-                    }
+                }
+                if (rowMajor[i] != null) { // also for a fused activation, whose output its convolution has just written
+                    ops.reorder(outputs[i], rowMajor[i]);
                 }
             }
             recordedForBackward = train;

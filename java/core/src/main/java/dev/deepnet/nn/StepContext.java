@@ -1,5 +1,6 @@
 package dev.deepnet.nn;
 
+import dev.deepnet.ops.Activation;
 import dev.deepnet.ops.Ops;
 import dev.deepnet.tensor.Layout;
 import dev.deepnet.tensor.Shape;
@@ -18,10 +19,12 @@ final class StepContext {
     private final boolean dropout;
     private final SplittableRandom random;
     private final Layout[] inputLayouts;
+    private final Activation fused;
 
     StepContext(Ops ops, TensorArena arena, Map<Parameter, Tensor> gradients, boolean training, boolean dropout, SplittableRandom random,
-            Layout[] inputLayouts) {
+            Layout[] inputLayouts, Activation fused) {
         this.inputLayouts = inputLayouts;
+        this.fused = fused;
         this.ops = ops;
         this.arena = arena;
         this.gradients = gradients;
@@ -40,6 +43,15 @@ final class StepContext {
      */
     Layout inputLayout(int i) {
         return inputLayouts[i];
+    }
+
+    /**
+     * The activation of the layer after this one, which the plan fused into this step (an
+     * inference plan, where a convolution's only reader is its activation): the step applies it
+     * as it writes its output, and the activation's step does not run. LINEAR when nothing is fused.
+     */
+    Activation fusedActivation() {
+        return fused;
     }
 
     /** A zeroed buffer freed with the plan. */

@@ -10,6 +10,7 @@ import dev.deepnet.dnnl.FormatTag;
 import dev.deepnet.dnnl.Memory;
 import dev.deepnet.dnnl.MemoryDesc;
 import dev.deepnet.dnnl.OpenMp;
+import dev.deepnet.dnnl.PrimitiveAttr;
 import dev.deepnet.dnnl.PrimitiveDesc;
 import dev.deepnet.dnnl.PropKind;
 import dev.deepnet.dnnl.Stream;
@@ -390,11 +391,35 @@ public final class OneDnnOps extends Ops {
     }
 
     private PrimitiveDesc linearForwardPd(PropKind prop, Shape x, Shape w, boolean bias) {
+        return linearForwardPd(prop, x, w, bias, Activation.LINEAR);
+    }
+
+    /** With {@code f} fused as a post-op unless it is LINEAR. */
+    private PrimitiveDesc linearForwardPd(PropKind prop, Shape x, Shape w, boolean bias, Activation f) {
         try (MemoryDesc src = md(x, FormatTag.ANY); MemoryDesc wei = denseWeights(w);
              MemoryDesc b = bias ? md(Shape.of(w.dim(0)), FormatTag.A) : null;
-             MemoryDesc dst = md(Shape.of(x.dim(0), w.dim(0)), FormatTag.ANY)) {
-            return PrimitiveDesc.innerProductForward(engine, prop, src, wei, b, dst, null);
+             MemoryDesc dst = md(Shape.of(x.dim(0), w.dim(0)), FormatTag.ANY); PrimitiveAttr attr = fused(f)) {
+            return PrimitiveDesc.innerProductForward(engine, prop, src, wei, b, dst, attr);
         }
+    }
+
+    /** Attributes that fuse {@code f} into a primitive's output, or null for LINEAR (nothing to fuse). */
+    private static PrimitiveAttr fused(Activation f) {
+        if (f == Activation.LINEAR) {
+            return null;
+        }
+        PrimitiveAttr attr = new PrimitiveAttr();
+        try {
+            return attr.eltwisePostOp(forwardAlgorithm(f), alpha(f), 0f);
+        } catch (RuntimeException | Error e) {
+            attr.close();
+            throw e;
+        }
+    }
+
+    /** Tells the memo's calls with a fused activation apart: one id per operation and activation. */
+    private static int withActivation(int op, Activation f) {
+        return op | (f.ordinal() + 1) << 8;
     }
 
     /** The forward-training descriptor backward passes take as their hint (a descriptor only: it never executes). */
@@ -404,17 +429,26 @@ public final class OneDnnOps extends Ops {
 
     @Override
     protected void doLinearForward(Tensor x, Tensor w, Tensor b, Tensor y) {
+        doLinearForward(x, w, b, y, Activation.LINEAR);
+    }
+
+    @Override
+    protected void doLinearForward(Tensor x, Tensor w, Tensor b, Tensor y, Activation f) {
         if (smallForJava(2 * x.size() * w.shape().dim(0))) {
             SmallCallKernels.linearForward(x, w, b, y);
+            if (f != Activation.LINEAR) {
+                SmallCallKernels.activationForward(f, y, y);
+            }
             return;
         }
-        RecentCall call = recall(LINEAR_FWD, null, x, w, b, y);
+        int op = withActivation(LINEAR_FWD, f);
+        RecentCall call = recall(op, null, x, w, b, y);
         if (call == null) {
             Shape xs = x.shape(), ws = w.shape();
             boolean bias = b != null;
-            call = remember(LINEAR_FWD, null, x, w, b, y, kernel(List.of("linear.fwd", xs, ws, bias), () -> new OneDnnKernel(engine,
-                    linearForwardPd(PropKind.FORWARD_INFERENCE, xs, ws, bias), forwardPorts(in(Arg.SRC, xs), ws, bias, out(Arg.DST, y.shape())))),
-                    present(x, w, b, y));
+            call = remember(op, null, x, w, b, y, kernel(List.of("linear.fwd", xs, ws, bias, f), () -> new OneDnnKernel(engine,
+                    linearForwardPd(PropKind.FORWARD_INFERENCE, xs, ws, bias, f),
+                    forwardPorts(in(Arg.SRC, xs), ws, bias, out(Arg.DST, y.shape())))), present(x, w, b, y));
         }
         call.kernel().run(stream, 0, null, call.ports());
     }
@@ -504,11 +538,17 @@ public final class OneDnnOps extends Ops {
     }
 
     private PrimitiveDesc convForwardPd(PropKind prop, Conv2dSpec s, Shape x, Shape w, boolean bias) {
+        return convForwardPd(prop, s, x, w, bias, null, Activation.LINEAR);
+    }
+
+    /** Output in {@code yLayout} when given (the layout a plan keeps it in), else where oneDNN likes; {@code f} fused. */
+    private PrimitiveDesc convForwardPd(PropKind prop, Conv2dSpec s, Shape x, Shape w, boolean bias, Layout yLayout, Activation f) {
         Shape y = s.outputShape(x, w);
         try (MemoryDesc src = md(x, FormatTag.ANY); MemoryDesc wei = md(w, FormatTag.ANY);
-             MemoryDesc b = bias ? md(Shape.of(w.dim(0)), FormatTag.A) : null; MemoryDesc dst = md(y, FormatTag.ANY)) {
+             MemoryDesc b = bias ? md(Shape.of(w.dim(0)), FormatTag.A) : null; MemoryDesc dst = anyOr(y, yLayout);
+             PrimitiveAttr attr = fused(f)) {
             return PrimitiveDesc.convolutionForward(engine, prop, Algorithm.CONVOLUTION_DIRECT, src, wei, b, dst, strides(s),
-                    dilates(s), padLeft(s), padRight(s), null);
+                    dilates(s), padLeft(s), padRight(s), attr);
         }
     }
 
@@ -525,12 +565,18 @@ public final class OneDnnOps extends Ops {
 
     @Override
     protected void doConv2dForward(Conv2dSpec spec, Tensor x, Tensor w, Tensor b, Tensor y) {
-        RecentCall call = recall(CONV_FWD, spec, x, w, b, y);
+        doConv2dForward(spec, x, w, b, y, Activation.LINEAR);
+    }
+
+    @Override
+    protected void doConv2dForward(Conv2dSpec spec, Tensor x, Tensor w, Tensor b, Tensor y, Activation f) {
+        int op = withActivation(CONV_FWD, f);
+        RecentCall call = recall(op, spec, x, w, b, y);
         if (call == null) {
             Shape xs = x.shape(), ws = w.shape();
             boolean bias = b != null;
-            call = remember(CONV_FWD, spec, x, w, b, y, kernel(List.of("conv.fwd", spec, xs, ws, bias, key(x.layout()), key(y.layout())),
-                    () -> new OneDnnKernel(engine, convForwardPd(PropKind.FORWARD_INFERENCE, spec, xs, ws, bias),
+            call = remember(op, spec, x, w, b, y, kernel(List.of("conv.fwd", spec, xs, ws, bias, key(x.layout()), key(y.layout()), f),
+                    () -> new OneDnnKernel(engine, convForwardPd(PropKind.FORWARD_INFERENCE, spec, xs, ws, bias, y.layout(), f),
                             forwardPorts(in(Arg.SRC, x), ws, bias, out(Arg.DST, y)))), present(x, w, b, y));
         }
         call.kernel().run(stream, 0, null, call.ports());

@@ -72,6 +72,11 @@ public abstract class Ops implements AutoCloseable {
 
     /** y = x w^T + b. x (N, I), w (O, I), b (O) or null, y (N, O). */
     public final void linearForward(Tensor x, Tensor w, Tensor b, Tensor y) {
+        linearForward(x, w, b, y, Activation.LINEAR);
+    }
+
+    /** y = f(x w^T + b), the activation applied as the output is written; for inference. */
+    public final void linearForward(Tensor x, Tensor w, Tensor b, Tensor y, Activation f) {
         String op = "linearForward";
         rowMajor(op, "x", x);
         rowMajor(op, "w", w);
@@ -91,7 +96,7 @@ public abstract class Ops implements AutoCloseable {
             hold(w);
             hold(b);
             hold(y);
-            doLinearForward(x, w, b, y);
+            doLinearForward(x, w, b, y, f);
         } finally {
             exit();
         }
@@ -173,6 +178,14 @@ public abstract class Ops implements AutoCloseable {
 
     /** y = conv(x, w) + b. x (N, C, H, W), w (O, C, kH, kW), b (O) or null, y (N, O, oH, oW). */
     public final void conv2dForward(Conv2dSpec spec, Tensor x, Tensor w, Tensor b, Tensor y) {
+        conv2dForward(spec, x, w, b, y, Activation.LINEAR);
+    }
+
+    /**
+     * y = f(conv(x, w) + b), the activation applied as the output is written (oneDNN: a post-op,
+     * one pass over y instead of two). For inference: no backward pass reads conv(x, w) + b.
+     */
+    public final void conv2dForward(Conv2dSpec spec, Tensor x, Tensor w, Tensor b, Tensor y, Activation f) {
         String op = "conv2dForward";
         rowMajor(op, "w", w);
         rowMajor(op, "b", b);
@@ -189,7 +202,7 @@ public abstract class Ops implements AutoCloseable {
             hold(w);
             hold(b);
             hold(y);
-            doConv2dForward(spec, x, w, b, y);
+            doConv2dForward(spec, x, w, b, y, f);
         } finally {
             exit();
         }
@@ -934,6 +947,22 @@ public abstract class Ops implements AutoCloseable {
     protected abstract void doConv2dForward(Conv2dSpec spec, Tensor x, Tensor w, Tensor b, Tensor y);
 
     protected abstract void doConv2dBackwardData(Conv2dSpec spec, Tensor dy, Tensor w, Tensor dx);
+
+    /** y = f(conv(x, w) + b): by default the convolution, then the activation in place. */
+    protected void doConv2dForward(Conv2dSpec spec, Tensor x, Tensor w, Tensor b, Tensor y, Activation f) {
+        doConv2dForward(spec, x, w, b, y);
+        if (f != Activation.LINEAR) {
+            doActivationForward(f, y, y);
+        }
+    }
+
+    /** y = f(x w^T + b): by default the product, then the activation in place. */
+    protected void doLinearForward(Tensor x, Tensor w, Tensor b, Tensor y, Activation f) {
+        doLinearForward(x, w, b, y);
+        if (f != Activation.LINEAR) {
+            doActivationForward(f, y, y);
+        }
+    }
 
     protected abstract void doConv2dBackwardWeights(Conv2dSpec spec, Tensor x, Tensor dy, Tensor dw, Tensor db);
 

@@ -102,23 +102,30 @@ class ModelFileLeakTest {
         void failOnce() throws IOException;
     }
 
-    /** The measure itself: models left open show as about their parameters' bytes (other threads malloc and free meanwhile). */
+    /**
+     * The measure itself: models left open show as about their parameters' bytes. Other threads
+     * malloc and free meanwhile — the JIT's compiler arenas freed 19 MB inside one reading of 64
+     * models — so this takes the best of three readings of 128 models (32 MB) each.
+     */
     @Test
     void mallocInUseSeesModelsThatAreNotClosed() {
-        List<Model> open = new ArrayList<>();
-        try {
-            // 64 models, about 16 MB: the JIT's and GC's own mallocs and frees on other threads, which moved a
-            // 2 MB reading by a megabyte, stay small beside it
-            long before = mallocInUse();
-            for (int i = 0; i < 64; i++) {
-                open.add(leNet5());
+        long best = Long.MIN_VALUE;
+        long bytes = 0;
+        for (int attempt = 0; attempt < 3 && best <= bytes * 3 / 4; attempt++) {
+            List<Model> open = new ArrayList<>();
+            try {
+                long before = mallocInUse();
+                for (int i = 0; i < 128; i++) {
+                    open.add(leNet5());
+                }
+                best = Math.max(best, mallocInUse() - before);
+                bytes = 128 * open.get(0).parameterCount() * Float.BYTES;
+            } finally {
+                open.forEach(Model::close);
             }
-            long held = mallocInUse() - before;
-            long bytes = 64 * open.get(0).parameterCount() * Float.BYTES;
-            assertTrue(held > bytes * 3 / 4, "64 models of " + bytes + " parameter bytes together show as " + held + " bytes in use");
-        } finally {
-            open.forEach(Model::close);
         }
+        assertTrue(best > bytes * 3 / 4, "128 models of " + bytes + " parameter bytes together show as at most " + best
+                + " bytes in use (best of three readings)");
     }
 
     /** The measured case: LeNet's 13 MB file whose architecture names an output node it does not have. */

@@ -185,6 +185,47 @@ class LayoutPlanTest {
         }
     }
 
+    @Test
+    void anInferencePlanFusesAConvolutionWithTheActivationThatAloneReadsIt() {
+        Node[] n = new Node[5];
+        try (OneDnnOps ops = new OneDnnOps(0, 0); ReferenceOps reference = new ReferenceOps(); Model net = convStack(n);
+             Plan fused = net.compileForInference(ops, 2); Plan slow = net.compileForInference(reference, 2);
+             Plan training = net.compileForTraining(ops, 2, 1)) {
+            fill(fused.input(), 5);
+            slow.input().copyFrom(fused.input());
+            training.input().copyFrom(fused.input());
+            fused.forward(false);
+            slow.forward(false);
+            training.forward(false);
+            assertClose(slow.output().toArray(), fused.output().toArray(), "fused inference vs the reference");
+            assertClose(training.output().toArray(), fused.output().toArray(), "fused inference vs the unfused training plan");
+            assertClose(slow.output(n[3]).toArray(), fused.output(n[3]).toArray(), "the fused activation's output");
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> fused.output(n[2]));
+            assertTrue(e.getMessage().contains("fused"), e.getMessage());
+            assertThrows(IllegalStateException.class, () -> slow.output(n[2]), "fusion is the plan's, on every backend");
+            assertTrue(training.output(n[2]).isRowMajor(), "a training plan keeps the convolution's output");
+        }
+    }
+
+    @Test
+    void anInferencePlanFusesADenseLayersActivation() {
+        for (dev.deepnet.ops.Activation f : dev.deepnet.ops.Activation.values()) {
+            try (OneDnnOps ops = new OneDnnOps(0, 0); ReferenceOps reference = new ReferenceOps();
+                 Model net = Model.sequential(Shape.of(40), 2, new Dense(40, 30, f), new Dense(30, 20, f));
+                 Plan fused = net.compileForInference(ops, 3); Plan slow = net.compileForInference(reference, 3);
+                 Plan training = net.compileForTraining(ops, 3, 1)) {
+                fill(fused.input(), 6);
+                slow.input().copyFrom(fused.input());
+                training.input().copyFrom(fused.input());
+                fused.forward(false);
+                slow.forward(false);
+                training.forward(false);
+                assertClose(slow.output().toArray(), fused.output().toArray(), f + ": fused vs the reference");
+                assertClose(training.output().toArray(), fused.output().toArray(), f + ": fused vs unfused");
+            }
+        }
+    }
+
     private static void assertClose(float[] expected, float[] actual, String what) {
         assertEquals(expected.length, actual.length, what);
         double scale = 0;
