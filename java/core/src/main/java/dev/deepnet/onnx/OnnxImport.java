@@ -16,6 +16,7 @@ import dev.deepnet.onnx.internal.OnnxProto.TensorShapeProto;
 import dev.deepnet.onnx.internal.OnnxProto.TypeProto;
 import dev.deepnet.onnx.internal.OnnxProto.ValueInfoProto;
 import dev.deepnet.ops.Conv2dSpec;
+import dev.deepnet.ops.Activation;
 import dev.deepnet.tensor.Shape;
 import dev.deepnet.tensor.Tensor;
 import java.nio.FloatBuffer;
@@ -36,7 +37,7 @@ import java.util.Set;
  * checked to hold its values, and the {@link ModelFile.Limits} are applied — all before a tensor
  * is allocated. {@link #build} then makes the layers and copies the weights in.
  *
- * <p>Values of the graph are activations (the graph input, or a layer's output: node ids as in
+ * <p>Values of the graph are variables (the graph input, or a layer's output: node ids as in
  * {@link Model#nodes()}) or constants (initializers and Constant nodes). Constants are only ever
  * a layer's parameters or an op's settings (a Reshape's shape, a Dropout's ratio): deepnet does
  * not compute on them.
@@ -47,10 +48,13 @@ final class OnnxImport {
     static final int MAX_OPSET = 21;
 
     /** A value of the graph. */
-    sealed interface Value permits Activation, Constant {}
+    sealed interface Value permits Variable, Constant {}
 
-    /** The output of node {@code id} (0: the graph input), shaped {@code shape} for one sample (batch 1). */
-    record Activation(int id, String name, Shape shape) implements Value {}
+    /**
+     * A value that flows from the graph input: the output of node {@code id} (0: the graph input),
+     * ONNX value {@code name}, shaped {@code shape} for one sample (batch 1).
+     */
+    record Variable(int id, String name, Shape shape) implements Value {}
 
     record Constant(Initializer tensor) implements Value {}
 
@@ -82,6 +86,7 @@ final class OnnxImport {
         final Shape shape;
         final Source weight; // null: no parameters (stateless)
         Source bias; // null: zeros (a bias-free Conv or a MatMul, until an Add folds one in)
+        Activation activation = Activation.LINEAR; // a dense layer's, when the Relu, Sigmoid or Tanh after it is folded in
 
         Planned(String name, Kind kind, int[] inputs, String output, Shape shape, Source weight, Source bias) {
             this.name = name;
@@ -95,7 +100,7 @@ final class OnnxImport {
 
         Layer create() {
             return switch (kind) {
-                case DenseKind d -> new Dense(d.in(), d.out());
+                case DenseKind d -> new Dense(d.in(), d.out(), activation);
                 case ConvKind c -> new Conv2d(c.in(), c.out(), c.kernelH(), c.kernelW(), c.spec());
                 case Stateless s -> s.layer();
             };
@@ -167,7 +172,7 @@ final class OnnxImport {
         if (result == null) {
             throw new InvalidOnnx("the graph output '" + Initializer.abbreviate(out) + "' is computed by no node");
         }
-        if (!(result instanceof Activation a) || a.id() == 0) {
+        if (!(result instanceof Variable a) || a.id() == 0) {
             throw new InvalidOnnx("the graph output '" + Initializer.abbreviate(out) + "' is " + (result instanceof Constant
                     ? "a constant" : "the graph input itself") + "; deepnet models compute their output with at least one layer");
         }
@@ -255,7 +260,7 @@ final class OnnxImport {
         }
         sample = Shape.of(dims);
         activationCount = elements;
-        values.put(input.getName(), new Activation(0, input.getName(), sample.batched(1)));
+        values.put(input.getName(), new Variable(0, input.getName(), sample.batched(1)));
     }
 
     /** One error for every op deepnet does not know, naming the first node and counting the others by op type. */
@@ -304,10 +309,10 @@ final class OnnxImport {
         return v;
     }
 
-    /** Input {@code i}, which must be an activation (flow from the graph input). */
-    Activation activation(OnnxNode n, int i) throws InvalidOnnx {
+    /** Input {@code i}, which must be a variable (flow from the graph input). */
+    Variable variable(OnnxNode n, int i) throws InvalidOnnx {
         Value v = value(n, i);
-        if (!(v instanceof Activation a)) {
+        if (!(v instanceof Variable a)) {
             throw n.unsupported("input " + i + " '" + Initializer.abbreviate(n.input(i)) + "' being a constant (deepnet computes on "
                     + "what flows from the graph input and folds no constants)");
         }
@@ -332,8 +337,14 @@ final class OnnxImport {
         return consumers.getOrDefault(name, 0);
     }
 
-    /** The planned layer that computes activation {@code a}, or null for the graph input. */
-    Planned producer(Activation a) {
+    /** Whether the layer computing {@code a} is a dense layer or convolution whose output nothing else reads: an op after it may fold into it. */
+    boolean foldable(Variable a) {
+        Planned p = producer(a);
+        return p != null && p.weight != null && p.output.equals(a.name()) && consumers(a.name()) == 1;
+    }
+
+    /** The planned layer that computes {@code a}, or null for the graph input. */
+    Planned producer(Variable a) {
         return a.id() == 0 ? null : layers.get(a.id() - 1);
     }
 
@@ -358,12 +369,12 @@ final class OnnxImport {
     }
 
     /** A stateless layer on {@code inputs}; defines the node's output 0. */
-    void layer(OnnxNode n, Layer layer, Activation... inputs) throws InvalidOnnx {
+    void layer(OnnxNode n, Layer layer, Variable... inputs) throws InvalidOnnx {
         layer(n, new Stateless(layer), null, null, inputs);
     }
 
     /** A layer of {@code kind} with these parameter sources on {@code inputs}; defines the node's output 0. */
-    Planned layer(OnnxNode n, Kind kind, Source weight, Source bias, Activation... inputs) throws InvalidOnnx {
+    Planned layer(OnnxNode n, Kind kind, Source weight, Source bias, Variable... inputs) throws InvalidOnnx {
         if (n.outputCount() < 1) {
             throw n.invalid("has no output");
         }
@@ -409,7 +420,7 @@ final class OnnxImport {
         }
         Planned p = new Planned(layerName(n), kind, ids, n.output(0), shape, weight, bias);
         layers.add(p);
-        define(n, 0, new Activation(layers.size(), n.output(0), shape));
+        define(n, 0, new Variable(layers.size(), n.output(0), shape));
         return p;
     }
 

@@ -11,7 +11,7 @@ import dev.deepnet.nn.Relu;
 import dev.deepnet.nn.Sigmoid;
 import dev.deepnet.nn.Softmax;
 import dev.deepnet.nn.Tanh;
-import dev.deepnet.onnx.OnnxImport.Activation;
+import dev.deepnet.onnx.OnnxImport.Variable;
 import dev.deepnet.onnx.OnnxImport.Constant;
 import dev.deepnet.onnx.OnnxImport.ConvKind;
 import dev.deepnet.onnx.OnnxImport.DenseKind;
@@ -20,6 +20,7 @@ import dev.deepnet.onnx.OnnxImport.Source;
 import dev.deepnet.onnx.OnnxImport.Value;
 import dev.deepnet.onnx.internal.OnnxProto.AttributeProto;
 import dev.deepnet.onnx.internal.OnnxProto.TensorProto;
+import dev.deepnet.ops.Activation;
 import dev.deepnet.ops.Conv2dSpec;
 import dev.deepnet.ops.LrnSpec;
 import dev.deepnet.ops.Pool2dSpec;
@@ -52,9 +53,9 @@ final class OnnxOps {
             Map.entry("MatMul", OnnxOps::matMul),
             Map.entry("Add", OnnxOps::add),
             Map.entry("Sum", OnnxOps::sum),
-            Map.entry("Relu", (n, g) -> g.layer(n, new Relu(), g.activation(n, 0))),
-            Map.entry("Sigmoid", (n, g) -> g.layer(n, new Sigmoid(), g.activation(n, 0))),
-            Map.entry("Tanh", (n, g) -> g.layer(n, new Tanh(), g.activation(n, 0))),
+            Map.entry("Relu", (n, g) -> activation(n, g, Activation.RELU)),
+            Map.entry("Sigmoid", (n, g) -> activation(n, g, Activation.SIGMOID)),
+            Map.entry("Tanh", (n, g) -> activation(n, g, Activation.TANH)),
             Map.entry("MaxPool", (n, g) -> pool(n, g, true)),
             Map.entry("AveragePool", (n, g) -> pool(n, g, false)),
             Map.entry("LRN", OnnxOps::lrn),
@@ -82,7 +83,7 @@ final class OnnxOps {
     // ---------------------------------------------------------------- convolution and dense
 
     private static void conv(OnnxNode n, OnnxImport g) throws InvalidOnnx {
-        Activation x = g.activation(n, 0);
+        Variable x = g.variable(n, 0);
         int rank = x.shape().rank();
         if (rank != 4) {
             throw n.unsupported("a convolution of a rank-" + rank + " input (only 2-D: (N, C, H, W))");
@@ -129,7 +130,7 @@ final class OnnxOps {
 
     /** Gemm as a dense layer: Y = alpha A B' + beta C with A the activations (N, K), B' = B or its transpose. */
     private static void gemm(OnnxNode n, OnnxImport g) throws InvalidOnnx {
-        Activation a = g.activation(n, 0);
+        Variable a = g.variable(n, 0);
         if (a.shape().rank() != 2) {
             throw n.invalid("input A must be (N, K), is " + OnnxImport.perSample(a.shape()));
         }
@@ -163,7 +164,7 @@ final class OnnxOps {
 
     /** MatMul of the activations (N, K) and a constant (K, M): a dense layer with no bias, until an Add gives it one. */
     private static void matMul(OnnxNode n, OnnxImport g) throws InvalidOnnx {
-        Activation a = g.activation(n, 0);
+        Variable a = g.variable(n, 0);
         if (a.shape().rank() != 2) {
             throw n.unsupported("MatMul of a rank-" + a.shape().rank() + " input (only (N, K) times a constant (K, M))");
         }
@@ -199,6 +200,26 @@ final class OnnxOps {
         return Source.of(c);
     }
 
+    /**
+     * A nonlinearity: folded into the dense layer before it when nothing else reads that layer's
+     * output (how deepnet writes a dense layer with an activation), else a layer of its own.
+     */
+    private static void activation(OnnxNode n, OnnxImport g, Activation f) throws InvalidOnnx {
+        Variable x = g.variable(n, 0);
+        Planned p = g.producer(x);
+        if (g.foldable(x) && p.kind instanceof DenseKind && p.activation == Activation.LINEAR) {
+            p.activation = f;
+            g.define(n, 0, new Variable(x.id(), n.output(0), x.shape()));
+            return;
+        }
+        g.layer(n, switch (f) {
+            case RELU -> new Relu();
+            case SIGMOID -> new Sigmoid();
+            case TANH -> new Tanh();
+            case LINEAR -> throw new IllegalArgumentException("no layer for LINEAR");
+        }, x);
+    }
+
     // ---------------------------------------------------------------- joins
 
     /**
@@ -208,18 +229,17 @@ final class OnnxOps {
     private static void add(OnnxNode n, OnnxImport g) throws InvalidOnnx {
         Value left = g.value(n, 0);
         Value right = g.value(n, 1);
-        if (left instanceof Activation a && right instanceof Activation b) {
+        if (left instanceof Variable a && right instanceof Variable b) {
             join(n, g, List.of(a, b));
             return;
         }
         if (left instanceof Constant && right instanceof Constant) {
             throw n.unsupported("adding two constants (deepnet folds no constants)");
         }
-        Activation a = left instanceof Activation x ? x : (Activation) right;
+        Variable a = left instanceof Variable x ? x : (Variable) right;
         Initializer c = (left instanceof Constant k ? k : (Constant) right).tensor();
         Planned p = g.producer(a);
-        boolean foldable = p != null && p.bias == null && p.weight != null && p.output.equals(a.name()) && g.consumers(a.name()) == 1;
-        if (!foldable) {
+        if (!g.foldable(a) || p.bias != null) {
             throw n.unsupported("adding a constant, except as the bias of the MatMul or bias-free Conv whose output only it reads");
         }
         boolean conv = p.kind instanceof ConvKind;
@@ -229,9 +249,9 @@ final class OnnxOps {
     }
 
     private static void sum(OnnxNode n, OnnxImport g) throws InvalidOnnx {
-        List<Activation> in = new ArrayList<>();
+        List<Variable> in = new ArrayList<>();
         for (int i = 0; i < n.inputCount(); i++) {
-            in.add(g.activation(n, i));
+            in.add(g.variable(n, i));
         }
         if (in.isEmpty()) {
             throw n.invalid("has no inputs");
@@ -243,20 +263,20 @@ final class OnnxOps {
         join(n, g, in);
     }
 
-    private static void join(OnnxNode n, OnnxImport g, List<Activation> in) throws InvalidOnnx {
-        for (Activation a : in) {
+    private static void join(OnnxNode n, OnnxImport g, List<Variable> in) throws InvalidOnnx {
+        for (Variable a : in) {
             if (!a.shape().equals(in.get(0).shape())) {
                 throw n.unsupported("broadcasting " + OnnxImport.perSample(in.get(0).shape()) + " and " + OnnxImport.perSample(a.shape())
                         + " (inputs of one shape only)");
             }
         }
-        g.layer(n, new Add(), in.toArray(Activation[]::new));
+        g.layer(n, new Add(), in.toArray(Variable[]::new));
     }
 
     private static void concat(OnnxNode n, OnnxImport g) throws InvalidOnnx {
-        List<Activation> in = new ArrayList<>();
+        List<Variable> in = new ArrayList<>();
         for (int i = 0; i < n.inputCount(); i++) {
-            in.add(g.activation(n, i));
+            in.add(g.variable(n, i));
         }
         if (in.isEmpty()) {
             throw n.invalid("has no inputs");
@@ -273,13 +293,13 @@ final class OnnxOps {
             g.define(n, 0, in.get(0));
             return;
         }
-        g.layer(n, new Concat(), in.toArray(Activation[]::new));
+        g.layer(n, new Concat(), in.toArray(Variable[]::new));
     }
 
     // ---------------------------------------------------------------- pooling, LRN, softmax
 
     private static void pool(OnnxNode n, OnnxImport g, boolean max) throws InvalidOnnx {
-        Activation x = g.activation(n, 0);
+        Variable x = g.variable(n, 0);
         if (x.shape().rank() != 4) {
             throw n.unsupported("pooling a rank-" + x.shape().rank() + " input (only 2-D: (N, C, H, W))");
         }
@@ -327,7 +347,7 @@ final class OnnxOps {
     }
 
     private static void lrn(OnnxNode n, OnnxImport g) throws InvalidOnnx {
-        Activation x = g.activation(n, 0);
+        Variable x = g.variable(n, 0);
         if (x.shape().rank() != 4) {
             throw n.unsupported("LRN of a rank-" + x.shape().rank() + " input (only (N, C, H, W))");
         }
@@ -355,7 +375,7 @@ final class OnnxOps {
      * flattened (default axis 1); from 13 on, over dimension axis alone (default -1).
      */
     private static void softmax(OnnxNode n, OnnxImport g) throws InvalidOnnx {
-        Activation x = g.activation(n, 0);
+        Variable x = g.variable(n, 0);
         Shape s = x.shape();
         long given = n.integer("axis", n.opset() >= 13 ? -1 : 1);
         int axis = axis(n, given, s.rank(), s.rank() - 1);
@@ -373,7 +393,7 @@ final class OnnxOps {
     // ---------------------------------------------------------------- shapes and identities
 
     private static void flatten(OnnxNode n, OnnxImport g) throws InvalidOnnx {
-        Activation x = g.activation(n, 0);
+        Variable x = g.variable(n, 0);
         int axis = axis(n, n.integer("axis", 1), x.shape().rank(), x.shape().rank());
         if (axis != 1) {
             throw n.unsupported("attribute axis = " + axis + " (only 1: the batch stays, the rest becomes one vector)");
@@ -383,7 +403,7 @@ final class OnnxOps {
 
     /** Reshape that keeps the batch and flattens the rest: (N, -1), (0, -1), (-1, K) and their like. */
     private static void reshape(OnnxNode n, OnnxImport g) throws InvalidOnnx {
-        Activation x = g.activation(n, 0);
+        Variable x = g.variable(n, 0);
         Initializer shape = g.constant(n, 1, "the shape");
         if (shape == null) {
             throw n.invalid("input 1 (the shape) is missing");
@@ -410,7 +430,7 @@ final class OnnxOps {
 
     /** Dropout passes its input through at inference; deepnet's layer keeps the ratio for fine-tuning. */
     private static void dropout(OnnxNode n, OnnxImport g) throws InvalidOnnx {
-        Activation x = g.activation(n, 0);
+        Variable x = g.variable(n, 0);
         float ratio = 0.5f;
         if (n.opset() < 12) {
             ratio = n.real("ratio", 0.5f);

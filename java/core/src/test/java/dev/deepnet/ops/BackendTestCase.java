@@ -11,10 +11,10 @@ import org.junit.jupiter.api.BeforeAll;
  */
 public abstract class BackendTestCase {
 
-    static Ops reference;
-    static Ops onednn;
+    protected static Ops reference;
+    protected static Ops onednn;
     /** oneDNN's ops with every call that has a plain-Java path on it, whatever its size. */
-    static Ops plainJava;
+    protected static Ops plainJava;
 
     @BeforeAll
     public static void openBackends() {
