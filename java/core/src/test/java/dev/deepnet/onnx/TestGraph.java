@@ -19,28 +19,28 @@ import java.util.SplittableRandom;
  * {@code String y = g.node("Conv", List.of(g.input(), g.weights(4, 3, 3, 3)), ints("pads", 1, 1, 1, 1))}.
  * Weights are seeded uniform values in [-1, 1).
  */
-final class TestGraph {
+public final class TestGraph {
 
-    static final String INPUT = "x";
+    public static final String INPUT = "x";
 
     final int opset;
-    final GraphProto.Builder graph = GraphProto.newBuilder().setName("test");
+    public final GraphProto.Builder graph = GraphProto.newBuilder().setName("test");
     private final SplittableRandom random;
     private int values;
 
     /** A graph whose input is (N, sample...) with a symbolic batch. */
-    TestGraph(int opset, long seed, long... sample) {
+    public TestGraph(int opset, long seed, long... sample) {
         this.opset = opset;
         this.random = new SplittableRandom(seed);
         graph.addInput(valueInfo(INPUT, true, sample));
     }
 
-    String input() {
+    public String input() {
         return INPUT;
     }
 
     /** A FLOAT initializer of random values; returns its name. */
-    String weights(long... dims) {
+    public String weights(long... dims) {
         long n = Arrays.stream(dims).reduce(1, (a, b) -> a * b);
         float[] v = new float[Math.toIntExact(n)];
         for (int i = 0; i < v.length; i++) {
@@ -50,13 +50,13 @@ final class TestGraph {
     }
 
     /** A FLOAT initializer, stored as raw little-endian bytes. */
-    String floats(float[] values, long... dims) {
+    public String floats(float[] values, long... dims) {
         String name = "w" + (this.values++);
         graph.addInitializer(tensor(name, values, dims));
         return name;
     }
 
-    static TensorProto tensor(String name, float[] values, long... dims) {
+    public static TensorProto tensor(String name, float[] values, long... dims) {
         TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.FLOAT_VALUE);
         for (long d : dims) {
             t.addDims(d);
@@ -69,7 +69,7 @@ final class TestGraph {
     }
 
     /** A 1-D INT64 initializer (a shape), in the typed field. */
-    String int64s(long... values) {
+    public String int64s(long... values) {
         String name = "s" + (this.values++);
         TensorProto.Builder t = TensorProto.newBuilder().setName(name).setDataType(TensorProto.DataType.INT64_VALUE)
                 .addDims(values.length);
@@ -81,12 +81,12 @@ final class TestGraph {
     }
 
     /** A node with one output; returns the output's name. */
-    String node(String op, List<String> inputs, AttributeProto... attributes) {
+    public String node(String op, List<String> inputs, AttributeProto... attributes) {
         return node(op, inputs, 1, attributes)[0];
     }
 
     /** A node with {@code outputs} outputs; returns their names. */
-    String[] node(String op, List<String> inputs, int outputs, AttributeProto... attributes) {
+    public String[] node(String op, List<String> inputs, int outputs, AttributeProto... attributes) {
         String[] out = new String[outputs];
         NodeProto.Builder n = NodeProto.newBuilder().setOpType(op).setName(op.toLowerCase() + values).addAllInput(inputs);
         for (int i = 0; i < outputs; i++) {
@@ -101,18 +101,18 @@ final class TestGraph {
     }
 
     /** The model with {@code output} as the graph's output. */
-    ModelProto model(String output) {
+    public ModelProto model(String output) {
         GraphProto g = graph.clone().addOutput(valueInfo(output, false)).build();
         return ModelProto.newBuilder().setIrVersion(irVersion(opset)).setProducerName("deepnet-test").setGraph(g)
                 .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(opset)).build();
     }
 
-    byte[] bytes(String output) {
+    public byte[] bytes(String output) {
         return model(output).toByteArray();
     }
 
     /** The IR version that came with each opset (ONNX's versioning table). */
-    static long irVersion(int opset) {
+    public static long irVersion(int opset) {
         if (opset <= 11) {
             return 6;
         }
@@ -125,7 +125,7 @@ final class TestGraph {
         return opset <= 20 ? 9 : 10;
     }
 
-    static ValueInfoProto valueInfo(String name, boolean batched, long... sample) {
+    public static ValueInfoProto valueInfo(String name, boolean batched, long... sample) {
         TypeProto.Tensor.Builder t = TypeProto.Tensor.newBuilder().setElemType(TensorProto.DataType.FLOAT_VALUE);
         if (batched) {
             TensorShapeProto.Builder s = TensorShapeProto.newBuilder().addDim(TensorShapeProto.Dimension.newBuilder().setDimParam("N"));
@@ -137,21 +137,21 @@ final class TestGraph {
         return ValueInfoProto.newBuilder().setName(name).setType(TypeProto.newBuilder().setTensorType(t)).build();
     }
 
-    static AttributeProto integer(String name, long v) {
+    public static AttributeProto integer(String name, long v) {
         return AttributeProto.newBuilder().setName(name).setType(AttributeType.INT).setI(v).build();
     }
 
-    static AttributeProto real(String name, float v) {
+    public static AttributeProto real(String name, float v) {
         return AttributeProto.newBuilder().setName(name).setType(AttributeType.FLOAT).setF(v).build();
     }
 
-    static AttributeProto string(String name, String v) {
+    public static AttributeProto string(String name, String v) {
         return AttributeProto.newBuilder().setName(name).setType(AttributeType.STRING)
                 .setS(com.google.protobuf.ByteString.copyFromUtf8(v)).build();
     }
 
     /** A tensor attribute of random values (a Constant's value), seeded by its dimensions. */
-    static AttributeProto tensorAttribute(String name, long... dims) {
+    public static AttributeProto tensorAttribute(String name, long... dims) {
         long n = Arrays.stream(dims).reduce(1, (a, b) -> a * b);
         SplittableRandom r = new SplittableRandom(n);
         float[] v = new float[Math.toIntExact(n)];
@@ -161,7 +161,7 @@ final class TestGraph {
         return AttributeProto.newBuilder().setName(name).setType(AttributeType.TENSOR).setT(tensor("", v, dims)).build();
     }
 
-    static AttributeProto ints(String name, long... v) {
+    public static AttributeProto ints(String name, long... v) {
         AttributeProto.Builder a = AttributeProto.newBuilder().setName(name).setType(AttributeType.INTS);
         for (long x : v) {
             a.addInts(x);
