@@ -82,7 +82,7 @@ final class OnnxImport {
         final String name;
         final Kind kind;
         final int[] inputs;
-        final String output; // the ONNX value it computes
+        String output; // the ONNX value it computes: its node's output, or that of the last op folded into it
         final Shape shape;
         final Source weight; // null: no parameters (stateless)
         Source bias; // null: zeros (a bias-free Conv or a MatMul, until an Add folds one in)
@@ -337,10 +337,19 @@ final class OnnxImport {
         return consumers.getOrDefault(name, 0);
     }
 
-    /** Whether the layer computing {@code a} is a dense layer or convolution whose output nothing else reads: an op after it may fold into it. */
+    /**
+     * Whether {@code a} is the output of a dense layer or convolution (or of the last op folded into
+     * one) that only the node asking reads: that node's op may then fold into the layer.
+     */
     boolean foldable(Variable a) {
         Planned p = producer(a);
         return p != null && p.weight != null && p.output.equals(a.name()) && consumers(a.name()) == 1;
+    }
+
+    /** Folds node {@code n} into the layer computing {@code a}: the node's output is now the layer's. */
+    void folded(OnnxNode n, Variable a) throws InvalidOnnx {
+        producer(a).output = n.output(0);
+        define(n, 0, new Variable(a.id(), n.output(0), a.shape()));
     }
 
     /** The planned layer that computes {@code a}, or null for the graph input. */

@@ -209,7 +209,7 @@ final class OnnxOps {
         Planned p = g.producer(x);
         if (g.foldable(x) && p.kind instanceof DenseKind && p.activation == Activation.LINEAR) {
             p.activation = f;
-            g.define(n, 0, new Variable(x.id(), n.output(0), x.shape()));
+            g.folded(n, x);
             return;
         }
         g.layer(n, switch (f) {
@@ -239,13 +239,14 @@ final class OnnxOps {
         Variable a = left instanceof Variable x ? x : (Variable) right;
         Initializer c = (left instanceof Constant k ? k : (Constant) right).tensor();
         Planned p = g.producer(a);
-        if (!g.foldable(a) || p.bias != null) {
-            throw n.unsupported("adding a constant, except as the bias of the MatMul or bias-free Conv whose output only it reads");
+        if (!g.foldable(a) || p.bias != null || p.activation != Activation.LINEAR) {
+            throw n.unsupported("adding a constant, except as the bias of the MatMul or bias-free Conv whose output only it reads"
+                    + " (before any activation)");
         }
         boolean conv = p.kind instanceof ConvKind;
         long out = conv ? ((ConvKind) p.kind).out() : ((DenseKind) p.kind).out();
         p.bias = bias(n, c, out, conv, "the constant added");
-        g.define(n, 0, a);
+        g.folded(n, a);
     }
 
     private static void sum(OnnxNode n, OnnxImport g) throws InvalidOnnx {

@@ -67,6 +67,14 @@ class OnnxOpsTest extends BackendTestCase {
         c.add(new Case("Gemm without C", s(5), g -> g.node("Gemm", List.of(g.input(), g.weights(3, 5)), integer("transB", 1))));
         c.add(new Case("MatMul then Add", s(6), g -> g.node("Add", List.of(g.node("MatMul", List.of(g.input(), g.weights(6, 5))),
                 g.weights(5)))));
+        c.add(new Case("MatMul, Add, Relu, the Add also read by a join", s(6), g -> {
+            String biased = g.node("Add", List.of(g.node("MatMul", List.of(g.input(), g.weights(6, 5))), g.weights(5)));
+            return g.node("Add", List.of(g.node("Relu", List.of(biased)), biased));
+        }));
+        c.add(new Case("Gemm, Relu, the Gemm also read by a join", s(6), g -> {
+            String gemm = g.node("Gemm", List.of(g.input(), g.weights(4, 6), g.weights(4)), integer("transB", 1));
+            return g.node("Concat", List.of(g.node("Relu", List.of(gemm)), gemm), integer("axis", 1));
+        }));
         c.add(new Case("MatMul alone", s(4), g -> g.node("MatMul", List.of(g.input(), g.weights(4, 3)))));
         c.add(new Case("Relu", s(2, 3, 3), g -> g.node("Relu", List.of(g.input()))));
         c.add(new Case("Sigmoid", s(7), g -> g.node("Sigmoid", List.of(g.input()))));
