@@ -3,12 +3,12 @@ package dev.deepnet.fuzz;
 import java.lang.reflect.InvocationTargetException;
 import java.util.List;
 
-/** The formats under fuzzing, by name. A new format (ONNX next) is one class and one entry here. */
+/** The formats under fuzzing, by name. A new format is one class and one entry here. */
 public final class FuzzFormats {
     private FuzzFormats() {}
 
     /** Every format the suite and {@code scripts/fuzz} cover, in the order they run. */
-    public static final List<String> NAMES = List.of("safetensors", "model", "idx", "image");
+    public static final List<String> NAMES = List.of("safetensors", "model", "idx", "image", "onnx");
 
     /**
      * The format named {@code name}, or, for the harness's own tests, a {@link FuzzFormat} class
@@ -20,6 +20,7 @@ public final class FuzzFormats {
             case "model" -> new ModelFileFuzzFormat();
             case "idx" -> new IdxFuzzFormat();
             case "image" -> new ImageFuzzFormat();
+            case "onnx" -> new OnnxFuzzFormat();
             default -> byClassName(name);
         };
     }

@@ -28,7 +28,7 @@ class FuzzSuiteTest {
     /** Counts that keep the suite's added time under half a minute on two cores; models and IDX bombs cost most. */
     static Stream<Arguments> formats() {
         return Stream.of(arguments("safetensors", 5000), arguments("model", 5000), arguments("idx", 5000),
-                arguments("image", 5000));
+                arguments("image", 5000), arguments("onnx", 5000));
     }
 
     @ParameterizedTest(name = "{0}: {1} inputs")

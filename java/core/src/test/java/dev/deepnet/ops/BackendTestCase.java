@@ -6,24 +6,25 @@ import org.junit.jupiter.api.BeforeAll;
 
 /**
  * Base of the op tests: holds both backends, so every test runs each op on the reference and on
- * oneDNN and compares them (Lucene's BaseVectorizationTestCase, for us).
+ * oneDNN and compares them (Lucene's BaseVectorizationTestCase, for us). Public for the tests of
+ * other packages that run layers on every backend (dev.deepnet.onnx).
  */
-abstract class BackendTestCase {
+public abstract class BackendTestCase {
 
-    static Ops reference;
-    static Ops onednn;
+    protected static Ops reference;
+    protected static Ops onednn;
     /** oneDNN's ops with every call that has a plain-Java path on it, whatever its size. */
-    static Ops plainJava;
+    protected static Ops plainJava;
 
     @BeforeAll
-    static void openBackends() {
+    public static void openBackends() {
         reference = new ReferenceOps();
         onednn = new OneDnnOps(0, 0); // every call on oneDNN, however small: these tests are of its numerics
         plainJava = new OneDnnOps(0, Long.MAX_VALUE);
     }
 
     @AfterAll
-    static void closeBackends() {
+    public static void closeBackends() {
         reference.close();
         onednn.close();
         plainJava.close();
@@ -33,7 +34,7 @@ abstract class BackendTestCase {
      * The reference first: its own gradient check runs before it serves as the oracle for oneDNN
      * and for the plain-Java path oneDNN's ops take for small calls.
      */
-    static List<Ops> backends() {
+    public static List<Ops> backends() {
         return List.of(reference, onednn, plainJava);
     }
 }
