@@ -111,16 +111,32 @@ public final class Conv2d extends Layer {
         Tensor dW = ctx.weightGradientTarget(weight, bias);
         Tensor db = ctx.gradient(bias);
         dev.deepnet.ops.Activation fused = ctx.fusedActivation(); // LINEAR unless an inference plan fused the next layer in
+        // An inference plan keeps the weights packed in the layout the primitive reads (oneDNN: blocked),
+        // packed again only when they change, instead of converting them at every call.
+        dev.deepnet.tensor.Layout packing = ctx.training() ? null
+                : ops.conv2dWeightsLayout(spec, inputs.get(0), weight.shape(), true, ctx.outputLayout(), fused);
+        Tensor packed = packing == null ? null : ctx.allocate(weight.shape(), packing);
         return new Step() {
+            private long packedVersion = -1;
+
             @Override
             public void forward(Tensor[] x, Tensor y, boolean training) {
-                ops.conv2dForward(spec, x[0], weight.value(), bias.value(), y, fused);
+                Tensor w = weight.data();
+                if (packed != null) {
+                    long version = weight.version();
+                    if (version != packedVersion) {
+                        ops.reorder(w, packed);
+                        packedVersion = version;
+                    }
+                    w = packed;
+                }
+                ops.conv2dForward(spec, x[0], w, bias.data(), y, fused);
             }
 
             @Override
             public void backward(Tensor[] x, Tensor y, Tensor dy, Tensor[] dx) {
                 if (dx[0] != null) {
-                    ops.conv2dBackwardData(spec, dy, weight.value(), dx[0]);
+                    ops.conv2dBackwardData(spec, dy, weight.data(), dx[0]);
                 }
                 if (dW != null) {
                     ops.conv2dBackwardWeights(spec, x[0], dy, dW, db);

@@ -104,7 +104,7 @@ public final class Dense extends Layer {
             return new Step() {
                 @Override
                 public void forward(Tensor[] x, Tensor y, boolean training) {
-                    ops.linearForward(x[0], weight.value(), bias.value(), y, activation);
+                    ops.linearForward(x[0], weight.data(), bias.data(), y, activation);
                 }
 
                 @Override
@@ -121,10 +121,10 @@ public final class Dense extends Layer {
             @Override
             public void forward(Tensor[] x, Tensor y, boolean training) {
                 if (squash) {
-                    ops.linearForward(x[0], weight.value(), bias.value(), z);
+                    ops.linearForward(x[0], weight.data(), bias.data(), z);
                     ops.activationForward(activation, z, y);
                 } else {
-                    ops.linearForward(x[0], weight.value(), bias.value(), y);
+                    ops.linearForward(x[0], weight.data(), bias.data(), y);
                 }
             }
 
@@ -136,7 +136,7 @@ public final class Dense extends Layer {
                     g = dz;
                 }
                 if (dx[0] != null) {
-                    ops.linearBackwardData(g, weight.value(), dx[0]);
+                    ops.linearBackwardData(g, weight.data(), dx[0]);
                 }
                 if (dW != null) {
                     ops.linearBackwardWeights(x[0], g, dW, db);

@@ -14,6 +14,8 @@ public final class Parameter implements AutoCloseable {
     private final Tensor value;
     private boolean frozen;
     private boolean initialized;
+    /** Bumped by {@link #value()} and {@link #markChanged()}: plans that keep a packed copy compare it. */
+    private volatile long version;
 
     Parameter(String name, Shape shape) {
         this.name = name;
@@ -29,8 +31,29 @@ public final class Parameter implements AutoCloseable {
         return value.shape();
     }
 
-    /** The values; optimizers update them in place. */
+    /**
+     * The values, row-major; optimizers update them in place. Calling this counts as a change
+     * ({@link #version()}): an inference plan that keeps a copy of these weights in the layout its
+     * primitive prefers packs them again before its next forward pass. Code that keeps the tensor
+     * and writes it later calls {@link #markChanged()} after writing.
+     */
     public Tensor value() {
+        version++;
+        return value;
+    }
+
+    /** Says the values were written through a tensor kept from an earlier {@link #value()} call. */
+    public void markChanged() {
+        version++;
+    }
+
+    /** How many times the values may have changed: packed copies of an older version are out of date. */
+    public long version() {
+        return version;
+    }
+
+    /** The values, for a plan's own steps, which only read them: not counted as a change. */
+    Tensor data() {
         return value;
     }
 

@@ -145,7 +145,7 @@ public final class Plan implements AutoCloseable {
                     Layout[] inputLayouts = java.util.Arrays.stream(inputs[i]).map(Tensor::layout).toArray(Layout[]::new);
                     Activation fused = fusedWith[i] == null ? Activation.LINEAR : ((ActivationLayer) fusedWith[i].layer()).activation();
                     steps[i] = node.layer().step(new StepContext(ops, arena, gradientView, training, mode == Mode.TRAINING, own,
-                            inputLayouts, fused), Model.inputShapes(node, shapes));
+                            inputLayouts, layout, fused), Model.inputShapes(node, shapes));
                 }
                 outputs[i] = arena.allocate(shapes[i], layout);
                 if (needsGradient[i] || (training && node == model.output())) {

@@ -20,10 +20,12 @@ final class StepContext {
     private final SplittableRandom random;
     private final Layout[] inputLayouts;
     private final Activation fused;
+    private final Layout outputLayout;
 
     StepContext(Ops ops, TensorArena arena, Map<Parameter, Tensor> gradients, boolean training, boolean dropout, SplittableRandom random,
-            Layout[] inputLayouts, Activation fused) {
+            Layout[] inputLayouts, Layout outputLayout, Activation fused) {
         this.inputLayouts = inputLayouts;
+        this.outputLayout = outputLayout;
         this.fused = fused;
         this.ops = ops;
         this.arena = arena;
@@ -54,9 +56,19 @@ final class StepContext {
         return fused;
     }
 
+    /** The layout the plan keeps this step's output in (null: row-major). */
+    Layout outputLayout() {
+        return outputLayout;
+    }
+
     /** A zeroed buffer freed with the plan. */
     Tensor allocate(Shape shape) {
         return arena.allocate(shape);
+    }
+
+    /** A zeroed buffer in a backend layout (null: row-major), freed with the plan. */
+    Tensor allocate(Shape shape, Layout layout) {
+        return arena.allocate(shape, layout);
     }
 
     /** Whether the plan runs backward (workspaces and backward scratch are needed). */

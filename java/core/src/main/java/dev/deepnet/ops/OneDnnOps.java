@@ -359,11 +359,11 @@ public final class OneDnnOps extends Ops {
         return java.util.Arrays.stream(tensors).filter(java.util.Objects::nonNull).toArray(Tensor[]::new);
     }
 
-    /** Ports of a forward op with an optional bias: src, weights, [bias], dst; weights and bias row-major. */
-    private static List<PortSpec> forwardPorts(PortSpec src, Shape w, boolean bias, PortSpec dst) {
-        List<PortSpec> ports = new ArrayList<>(List.of(src, in(Arg.WEIGHTS, w)));
+    /** Ports of a forward op with an optional bias: src, weights, [bias], dst; the bias row-major. */
+    private static List<PortSpec> forwardPorts(PortSpec src, PortSpec weights, boolean bias, PortSpec dst) {
+        List<PortSpec> ports = new ArrayList<>(List.of(src, weights));
         if (bias) {
-            ports.add(in(Arg.BIAS, Shape.of(w.dim(0))));
+            ports.add(in(Arg.BIAS, Shape.of(weights.shape().dim(0))));
         }
         ports.add(dst);
         return ports;
@@ -448,7 +448,7 @@ public final class OneDnnOps extends Ops {
             boolean bias = b != null;
             call = remember(op, null, x, w, b, y, kernel(List.of("linear.fwd", xs, ws, bias, f), () -> new OneDnnKernel(engine,
                     linearForwardPd(PropKind.FORWARD_INFERENCE, xs, ws, bias, f),
-                    forwardPorts(in(Arg.SRC, xs), ws, bias, out(Arg.DST, y.shape())))), present(x, w, b, y));
+                    forwardPorts(in(Arg.SRC, xs), in(Arg.WEIGHTS, ws), bias, out(Arg.DST, y.shape())))), present(x, w, b, y));
         }
         call.kernel().run(stream, 0, null, call.ports());
     }
@@ -557,6 +557,13 @@ public final class OneDnnOps extends Ops {
     }
 
     @Override
+    protected Layout preferredConv2dWeightsLayout(Conv2dSpec spec, Shape x, Shape w, boolean bias, Layout y, Activation f) {
+        try (PrimitiveDesc pd = convForwardPd(PropKind.FORWARD_INFERENCE, spec, x, w, bias, y, f)) {
+            return layoutOf(pd.weightsDesc()); // the same descriptor doConv2dForward builds for these tensors
+        }
+    }
+
+    @Override
     protected Layout preferredConv2dOutputLayout(Conv2dSpec spec, Shape x, Shape w, boolean bias) {
         try (PrimitiveDesc pd = convForwardPd(PropKind.FORWARD_INFERENCE, spec, x, w, bias)) {
             return layoutOf(pd.dstDesc());
@@ -575,9 +582,9 @@ public final class OneDnnOps extends Ops {
         if (call == null) {
             Shape xs = x.shape(), ws = w.shape();
             boolean bias = b != null;
-            call = remember(op, spec, x, w, b, y, kernel(List.of("conv.fwd", spec, xs, ws, bias, key(x.layout()), key(y.layout()), f),
-                    () -> new OneDnnKernel(engine, convForwardPd(PropKind.FORWARD_INFERENCE, spec, xs, ws, bias, y.layout(), f),
-                            forwardPorts(in(Arg.SRC, x), ws, bias, out(Arg.DST, y)))), present(x, w, b, y));
+            call = remember(op, spec, x, w, b, y, kernel(List.of("conv.fwd", spec, xs, ws, bias, key(x.layout()), key(w.layout()),
+                    key(y.layout()), f), () -> new OneDnnKernel(engine, convForwardPd(PropKind.FORWARD_INFERENCE, spec, xs, ws, bias,
+                            y.layout(), f), forwardPorts(in(Arg.SRC, x), in(Arg.WEIGHTS, w), bias, out(Arg.DST, y)))), present(x, w, b, y));
         }
         call.kernel().run(stream, 0, null, call.ports());
     }

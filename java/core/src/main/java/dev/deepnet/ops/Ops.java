@@ -187,8 +187,7 @@ public abstract class Ops implements AutoCloseable {
      */
     public final void conv2dForward(Conv2dSpec spec, Tensor x, Tensor w, Tensor b, Tensor y, Activation f) {
         String op = "conv2dForward";
-        rowMajor(op, "w", w);
-        rowMajor(op, "b", b);
+        rowMajor(op, "b", b); // w: row-major, or packed in {@link #conv2dWeightsLayout}
         Shape out = convShape(op, spec, x.shape(), w);
         if (b != null) {
             same(op, "b", b, w.shape().dim(0), "(O)");
@@ -721,14 +720,7 @@ public abstract class Ops implements AutoCloseable {
      */
     public final Layout conv2dOutputLayout(Conv2dSpec spec, Shape x, Shape w, boolean bias) {
         String op = "conv2dOutputLayout";
-        if (w.rank() != 4 || x.rank() != 4 || x.dim(1) != w.dim(1)) {
-            throw new IllegalArgumentException(op + ": x (N, C, H, W) and w (O, C, kH, kW) must agree on C, got " + x + " and " + w);
-        }
-        try {
-            spec.outputShape(x, w);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(op + ": " + e.getMessage(), e);
-        }
+        convLayoutShapes(op, spec, x, w);
         if (!takesLayouts()) {
             return null;
         }
@@ -737,6 +729,37 @@ public abstract class Ops implements AutoCloseable {
             return preferredConv2dOutputLayout(spec, x, w, bias);
         } finally {
             exit();
+        }
+    }
+
+    /**
+     * The layout {@link #conv2dForward} with these shapes, output layout {@code y} (null: row-major)
+     * and fused activation reads its weights fastest: where an inference plan keeps a packed copy
+     * of them, so that no call converts them. Null for row-major (always, on a backend that does
+     * not take layouts).
+     */
+    public final Layout conv2dWeightsLayout(Conv2dSpec spec, Shape x, Shape w, boolean bias, Layout y, Activation f) {
+        String op = "conv2dWeightsLayout";
+        convLayoutShapes(op, spec, x, w);
+        if (!takesLayouts()) {
+            return null;
+        }
+        enter(op);
+        try {
+            return preferredConv2dWeightsLayout(spec, x, w, bias, y, f);
+        } finally {
+            exit();
+        }
+    }
+
+    private static void convLayoutShapes(String op, Conv2dSpec spec, Shape x, Shape w) {
+        if (w.rank() != 4 || x.rank() != 4 || x.dim(1) != w.dim(1)) {
+            throw new IllegalArgumentException(op + ": x (N, C, H, W) and w (O, C, kH, kW) must agree on C, got " + x + " and " + w);
+        }
+        try {
+            spec.outputShape(x, w);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(op + ": " + e.getMessage(), e);
         }
     }
 
@@ -1001,6 +1024,11 @@ public abstract class Ops implements AutoCloseable {
     protected abstract void doPermute(Tensor x, int[] order, Tensor y);
 
     protected abstract void doReorder(Tensor x, Tensor y);
+
+    /** The layout to pack a convolution's weights in (shapes checked); only called when {@link #takesLayouts()}. */
+    protected Layout preferredConv2dWeightsLayout(Conv2dSpec spec, Shape x, Shape w, boolean bias, Layout y, Activation f) {
+        return null;
+    }
 
     /** The layout to keep a convolution's output in (shapes checked); only called when {@link #takesLayouts()}. */
     protected Layout preferredConv2dOutputLayout(Conv2dSpec spec, Shape x, Shape w, boolean bias) {

@@ -226,6 +226,43 @@ class LayoutPlanTest {
         }
     }
 
+    @Test
+    void anInferencePlanKeepsConvolutionWeightsPackedAndRepacksThemWhenTheyChange() {
+        Node[] n = new Node[5];
+        try (OneDnnOps ops = new OneDnnOps(0, 0); ReferenceOps reference = new ReferenceOps(); Model net = convStack(n);
+             Plan fast = net.compileForInference(ops, 1); Plan slow = net.compileForInference(reference, 1)) {
+            fill(fast.input(), 9);
+            slow.input().copyFrom(fast.input());
+            fast.forward(false); // packs both convolutions' weights once (two reorders)
+            long weights = ops.weightReordersRun();
+            long reorders = ops.reordersRun();
+            fast.forward(false);
+            long edges = ops.reordersRun() - reorders; // the input in, the output out
+            assertEquals(weights, ops.weightReordersRun(), "no call converts weights: they are packed");
+            slow.forward(false);
+            assertClose(slow.output().toArray(), fast.output().toArray(), "packed weights");
+
+            Conv2d second = (Conv2d) n[2].layer();
+            fill(second.weight().value(), 10); // value(): counted as a change
+            reorders = ops.reordersRun();
+            fast.forward(false);
+            assertEquals(edges + 1, ops.reordersRun() - reorders, "only the changed weights are packed again");
+            slow.forward(false);
+            assertClose(slow.output().toArray(), fast.output().toArray(), "after the weights changed");
+
+            Tensor kept = second.weight().value();
+            fast.forward(false);
+            fill(kept, 12); // written through a kept tensor: markChanged says so
+            second.weight().markChanged();
+            reorders = ops.reordersRun();
+            fast.forward(false);
+            assertEquals(edges + 1, ops.reordersRun() - reorders);
+            slow.forward(false);
+            assertClose(slow.output().toArray(), fast.output().toArray(), "after markChanged");
+            assertEquals(weights, ops.weightReordersRun());
+        }
+    }
+
     private static void assertClose(float[] expected, float[] actual, String what) {
         assertEquals(expected.length, actual.length, what);
         double scale = 0;
