@@ -1,6 +1,9 @@
 package dev.deepnet.lab.cli;
 
 import dev.deepnet.data.ImageFolder;
+import dev.deepnet.infer.ClassOutput;
+import dev.deepnet.infer.ClassProbability;
+import dev.deepnet.infer.Classification;
 import dev.deepnet.infer.Predictor;
 import dev.deepnet.io.ModelFile;
 import dev.deepnet.nn.Model;
@@ -12,10 +15,9 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import javax.imageio.ImageIO;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -49,6 +51,7 @@ public final class PredictCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         List<String> classes = ModelFile.classes(modelFile);
         try (Model model = ModelFile.load(modelFile); Predictor predictor = new Predictor(model, 1)) {
+            ClassOutput output = ClassOutput.of(model, classes.size() == predictor.outputSize() ? classes : List.of());
             Shape sample = model.sampleShape();
             int failures = 0;
             for (Path image : images) {
@@ -60,8 +63,10 @@ public final class PredictCommand implements Callable<Integer> {
                     failures++;
                     continue;
                 }
-                float[] scores = predictor.predict(input);
-                out.println(image + ": " + topK(scores, classes, Math.min(top, scores.length)));
+                float[] p = predictor.predict(input);
+                output.toProbabilities(p, 1, p); // a model ending in Softmax already gave probabilities
+                Classification c = output.classification(p, 0);
+                out.println(image + ": " + c.top(top).stream().map(ClassProbability::toString).collect(Collectors.joining(", ")));
             }
             return failures == 0 ? 0 : 1;
         }
@@ -101,31 +106,5 @@ public final class PredictCommand implements Callable<Integer> {
             }
         }
         return out;
-    }
-
-    /** "Trouser 0.97, Dress 0.01, ...": softmax of the scores, highest first. */
-    static String topK(float[] scores, List<String> classes, int k) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (float s : scores) {
-            max = Math.max(max, s);
-        }
-        double sum = 0;
-        double[] p = new double[scores.length];
-        for (int i = 0; i < scores.length; i++) {
-            p[i] = Math.exp(scores[i] - max);
-            sum += p[i];
-        }
-        List<Integer> order = new ArrayList<>();
-        for (int i = 0; i < p.length; i++) {
-            order.add(i);
-        }
-        order.sort((a, b) -> Double.compare(p[b], p[a]));
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < k; i++) {
-            int c = order.get(i);
-            String name = c < classes.size() ? classes.get(c) : "class " + c;
-            sb.append(i == 0 ? "" : ", ").append(name).append(' ').append(String.format(Locale.ROOT, "%.2f", p[c] / sum));
-        }
-        return sb.toString();
     }
 }
