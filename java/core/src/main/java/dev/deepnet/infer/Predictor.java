@@ -1,21 +1,29 @@
 package dev.deepnet.infer;
 
+import dev.deepnet.data.ImagePreprocessing;
+import dev.deepnet.io.ModelFile;
+import dev.deepnet.io.SafeTensorsException;
 import dev.deepnet.nativelib.Lifetime;
 import dev.deepnet.nn.Model;
 import dev.deepnet.ops.Backend;
 import dev.deepnet.ops.Ops;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayDeque;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.IntFunction;
 import java.util.function.Supplier;
@@ -66,6 +74,7 @@ public final class Predictor implements AutoCloseable {
     private final int maxPlansPerWorker;
     private final ClassOutput classes; // null when the model's output is not class scores
     private final String notAClassifier; // why, when classes is null
+    private final ImagePreprocessing preprocessing; // null: the model does not take images
 
     /** Held by every call: {@link #close} waits for the calls running and refuses new ones. */
     private final Lifetime lifetime = new Lifetime();
@@ -295,6 +304,57 @@ public final class Predictor implements AutoCloseable {
         }
         this.classes = c;
         this.notAClassifier = why;
+        if (b.preprocessing != null && !b.preprocessing.sampleShape().equals(model.sampleShape())) {
+            throw new IllegalArgumentException("the image preprocessing makes samples " + b.preprocessing.sampleShape()
+                    + " but the model takes " + model.sampleShape());
+        }
+        this.preprocessing = b.preprocessing;
+    }
+
+    /**
+     * A predictor for a deepnet model file ({@link ModelFile}): it owns the model (closing the
+     * predictor closes it), knows its class labels ({@link ModelFile#CLASSES_KEY}) and how images
+     * become its input ({@link ModelFile#PREPROCESSING_KEY}; for files saved without it,
+     * {@link ImagePreprocessing#defaultFor} the model's sample shape), on every core in
+     * single-threaded workers.
+     *
+     * @throws SafeTensorsException naming the file when it is not a deepnet model, or its labels or
+     *     preprocessing do not fit the model
+     */
+    public static Predictor load(Path modelFile) throws IOException {
+        return load(modelFile, settings -> { });
+    }
+
+    /**
+     * {@link #load(Path)} with other settings: {@code settings} is given the builder, already
+     * holding the file's model (owned), labels and preprocessing, to change what it likes, e.g.
+     * {@code Predictor.load(file, b -> b.threads(8, 2).maxBatch(32))}.
+     */
+    public static Predictor load(Path modelFile, Consumer<Builder> settings) throws IOException {
+        List<String> labels = ModelFile.classes(modelFile);
+        Optional<ImagePreprocessing> saved = ModelFile.preprocessing(modelFile);
+        Model model = ModelFile.load(modelFile);
+        Builder b = builder(model).ownModel();
+        try {
+            ImagePreprocessing p = saved.or(() -> ImagePreprocessing.defaultFor(model.sampleShape())).orElse(null);
+            if (p != null && !p.sampleShape().equals(model.sampleShape())) {
+                throw new SafeTensorsException(modelFile, "its image preprocessing makes samples " + p.sampleShape()
+                        + " but its model takes " + model.sampleShape());
+            }
+            if (!labels.isEmpty()) {
+                long outputs = model.shapes(1)[model.output().index()].size();
+                if (labels.size() != outputs) {
+                    throw new SafeTensorsException(modelFile, "it names " + labels.size() + " classes but its model outputs "
+                            + outputs + " values per sample");
+                }
+            }
+            b.labels(labels).preprocessing(p);
+            settings.accept(b);
+        } catch (IOException | RuntimeException | Error e) {
+            model.close();
+            throw e;
+        }
+        return b.build();
     }
 
     /** Settings for a predictor over {@code model}, which it only reads and leaves open (unless {@link Builder#ownModel()}). */
@@ -316,6 +376,7 @@ public final class Predictor implements AutoCloseable {
         private int threadsPerWorker = 1;
         private int maxPlansPerWorker = Classifier.DEFAULT_MAX_PLANS;
         private List<String> labels = List.of();
+        private ImagePreprocessing preprocessing;
 
         private Builder(Model model) {
             this.model = model;
@@ -362,6 +423,20 @@ public final class Predictor implements AutoCloseable {
             return this;
         }
 
+        /**
+         * How images become the model's input, for {@link #classify(BufferedImage)} and
+         * {@link #classify(Path)} (null: none; the default for a model built in code).
+         */
+        public Builder preprocessing(ImagePreprocessing preprocessing) {
+            this.preprocessing = preprocessing;
+            return this;
+        }
+
+        /** The preprocessing set so far (from the model file, for {@link Predictor#load(Path, Consumer)}), or null. */
+        public ImagePreprocessing preprocessing() {
+            return preprocessing;
+        }
+
         /** The predictor closes the model when it is closed (and when building it fails). */
         public Builder ownModel() {
             this.ownsModel = true;
@@ -371,7 +446,7 @@ public final class Predictor implements AutoCloseable {
         /**
          * The predictor.
          *
-         * @throws IllegalArgumentException when labels are given that do not fit the model's outputs
+         * @throws IllegalArgumentException when labels or a preprocessing are given that do not fit the model
          */
         public Predictor build() {
             try {
@@ -607,6 +682,52 @@ public final class Predictor implements AutoCloseable {
         float[] p = predict(samples, count);
         c.toProbabilities(p, count, p);
         return c.classifications(p, count);
+    }
+
+    /** How images become this model's input, if it takes images. */
+    public Optional<ImagePreprocessing> preprocessing() {
+        return Optional.ofNullable(preprocessing);
+    }
+
+    /**
+     * The classification of an image: made into a sample by {@link #preprocessing()} (resized or
+     * converted, which {@link Classification#conversions()} then says, or refused, as it says).
+     *
+     * @throws IllegalArgumentException when the preprocessing refuses the image
+     * @throws IllegalStateException when the model takes no images or is not a classifier
+     */
+    public Classification classify(BufferedImage image) {
+        return classify(counted(() -> imagePreprocessing().apply(image)));
+    }
+
+    /**
+     * {@link #classify(BufferedImage)} for an image file (PNG, JPEG, BMP, GIF), decoded within the
+     * {@link dev.deepnet.data.DataLimits#fromSystemProperties() limits the system properties set}.
+     *
+     * @throws dev.deepnet.data.DataFormatException naming the file when it cannot be decoded
+     */
+    public Classification classify(Path image) throws IOException {
+        ImagePreprocessing.Prepared prepared;
+        try {
+            prepared = imagePreprocessing().apply(image);
+        } catch (IOException | RuntimeException e) {
+            errors.increment();
+            throw e;
+        }
+        return classify(prepared);
+    }
+
+    /** The classification of an image already made into a sample (by this or another {@link ImagePreprocessing}). */
+    public Classification classify(ImagePreprocessing.Prepared image) {
+        return classify(image.sample()).withConversions(image.conversions());
+    }
+
+    private ImagePreprocessing imagePreprocessing() {
+        if (preprocessing == null) {
+            throw new IllegalStateException("this predictor has no image preprocessing: its model takes samples " + model.sampleShape()
+                    + "; give it floats, or an ImagePreprocessing (Predictor.Builder.preprocessing)");
+        }
+        return preprocessing;
     }
 
     /** Number of workers made so far: at most {@link #maxWorkers()}. */
