@@ -1,5 +1,7 @@
 package dev.deepnet.adversarial;
 
+import dev.deepnet.infer.BatchPlans;
+import dev.deepnet.infer.ClassOutput;
 import dev.deepnet.nn.Model;
 import dev.deepnet.nn.Plan;
 import dev.deepnet.nn.Softmax;
@@ -8,38 +10,38 @@ import dev.deepnet.tensor.Shape;
 import dev.deepnet.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * A classifier's class probabilities and the gradient of {@code -log p(class)} with respect to its
  * input, for a few samples at a time: what every attack and fooling-image search steps along.
- * Runs input-gradient plans ({@link Model#compileForInputGradient}), so the model is only read and
- * no parameter gradient is computed. One plan per batch size asked for, compiled on first use.
+ * Runs input-gradient plans ({@link BatchPlans#forInputGradient}), so the model is only read and
+ * no parameter gradient is computed; one plan per batch size asked for, the last few kept.
  *
- * <p>The model's output must be class scores (N, classes): raw scores (softmax is taken here, in
- * double precision) or, when its last layer is {@link Softmax}, probabilities.
+ * <p>The model's output is read by a {@link ClassOutput}: raw scores (softmax taken in double
+ * precision) or, when its last layer is {@link Softmax}, probabilities.
  */
 final class ClassifierGradient implements AutoCloseable {
 
+    /** Plans kept: the attacks ask for a full batch and a remainder. */
+    private static final int MAX_PLANS = 4;
+
     private final Model model;
-    private final Ops ops;
+    private final ClassOutput output;
     private final int classes;
     private final int sampleSize;
-    private final boolean probabilityOutput; // the last layer is Softmax: the output already is p
-    private final Map<Integer, Plan> plans = new HashMap<>();
+    private final BatchPlans plans;
+    private float[] scratch = new float[0]; // outputs or output gradients of the last batch
 
     ClassifierGradient(Model model, Ops ops, String who) {
-        Shape out = model.shapes(1)[model.output().index()];
-        if (out.rank() != 2 || out.dim(1) < 2) {
-            throw new IllegalArgumentException(who + ": the model's output for one sample is " + out
-                    + "; it needs class scores (1, classes) with at least 2 classes");
+        try {
+            this.output = ClassOutput.of(model, java.util.List.of());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(who + ": " + e.getMessage(), e);
         }
         this.model = model;
-        this.ops = ops;
-        this.classes = out.intDim(1);
+        this.classes = output.classes();
         this.sampleSize = Math.toIntExact(model.sampleShape().size());
-        this.probabilityOutput = !model.output().isInput() && model.output().layer() instanceof Softmax;
+        this.plans = BatchPlans.forInputGradient(model, ops, MAX_PLANS);
     }
 
     int classes() {
@@ -59,13 +61,9 @@ final class ClassifierGradient implements AutoCloseable {
         }
     }
 
-    private Plan plan(int count) {
-        return plans.computeIfAbsent(count, c -> model.compileForInputGradient(ops, c));
-    }
-
     /** Class probabilities of {@code count} samples held in {@code x}, row after row: {@code probs[i * classes + c]}. */
     void probabilities(float[] x, int count, double[] probs) {
-        Plan plan = plan(count);
+        Plan plan = plans.plan(count);
         MemorySegment.copy(x, 0, plan.input().segment(), ValueLayout.JAVA_FLOAT, 0, count * sampleSize);
         plan.forward(false);
         readProbabilities(plan.output(), count, probs);
@@ -76,69 +74,31 @@ final class ClassifierGradient implements AutoCloseable {
      * with respect to sample i, and {@code probs} the probabilities of {@code x} as it was.
      */
     void lossGradient(float[] x, int count, int[] cls, float[] grad, double[] probs) {
-        Plan plan = plan(count);
+        Plan plan = plans.plan(count);
         MemorySegment.copy(x, 0, plan.input().segment(), ValueLayout.JAVA_FLOAT, 0, count * sampleSize);
         plan.forward(true);
         readProbabilities(plan.output(), count, probs);
-        Tensor dOut = plan.outputGradient();
-        for (int i = 0; i < count; i++) {
-            for (int c = 0; c < classes; c++) {
-                double g;
-                if (probabilityOutput) {
-                    // d(-log p_k)/dp = -1/p_k at k, 0 elsewhere; the Softmax layer's backward turns it into p - onehot(k).
-                    // The floor keeps it finite when p_k underflowed to 0.
-                    g = c == cls[i] ? -1.0 / Math.max(probs[i * classes + c], Float.MIN_NORMAL) : 0;
-                } else {
-                    g = probs[i * classes + c] - (c == cls[i] ? 1 : 0); // d(-log softmax(s)_k)/ds = p - onehot(k)
-                }
-                dOut.setFlat((long) i * classes + c, (float) g);
-            }
-        }
+        output.negativeLogProbabilityGradient(probs, count, cls, scratch);
+        MemorySegment.copy(scratch, 0, plan.outputGradient().segment(), ValueLayout.JAVA_FLOAT, 0, count * classes);
         plan.backward();
         MemorySegment.copy(plan.inputGradient().segment(), ValueLayout.JAVA_FLOAT, 0, grad, 0, count * sampleSize);
     }
 
     private void readProbabilities(Tensor out, int count, double[] probs) {
-        for (int i = 0; i < count; i++) {
-            long base = (long) i * classes;
-            if (probabilityOutput) {
-                for (int c = 0; c < classes; c++) {
-                    probs[i * classes + c] = out.getFlat(base + c);
-                }
-                continue;
-            }
-            double max = Double.NEGATIVE_INFINITY;
-            for (int c = 0; c < classes; c++) {
-                max = Math.max(max, out.getFlat(base + c));
-            }
-            double sum = 0;
-            for (int c = 0; c < classes; c++) {
-                double e = Math.exp(out.getFlat(base + c) - max);
-                probs[i * classes + c] = e;
-                sum += e;
-            }
-            for (int c = 0; c < classes; c++) {
-                probs[i * classes + c] /= sum;
-            }
+        if (scratch.length != count * classes) {
+            scratch = new float[count * classes];
         }
+        MemorySegment.copy(out.segment(), ValueLayout.JAVA_FLOAT, 0, scratch, 0, count * classes);
+        output.toProbabilities(scratch, count, probs);
     }
 
     /** The most probable class of sample i. */
     int argmax(double[] probs, int i) {
-        int best = 0;
-        for (int c = 1; c < classes; c++) {
-            if (probs[i * classes + c] > probs[i * classes + best]) {
-                best = c;
-            }
-        }
-        return best;
+        return ClassOutput.argmax(probs, i * classes, classes);
     }
 
     @Override
     public void close() {
-        for (Plan p : plans.values()) {
-            p.close();
-        }
-        plans.clear();
+        plans.close();
     }
 }

@@ -251,56 +251,21 @@ public final class ImageFolder implements AutoCloseable {
 
     /** The arguments of {@link #preprocess}, checked once, with a lookup table per channel. */
     private static final class Preprocessing {
-        private final int resize;
-        private final int crop;
+        private final ImagePreprocessing image;
         private final DataLimits limits;
-        private final float[][] table = new float[3][256]; // channel, byte value -> normalised value
 
         Preprocessing(int resize, int crop, float[] mean, float[] std, DataLimits limits) {
-            Objects.requireNonNull(limits, "limits");
-            if (resize < 1 || crop < 1 || crop > resize) {
-                throw new IllegalArgumentException("need 1 <= crop <= resize, got crop " + crop + " and resize " + resize);
-            }
-            if (3L * crop * crop > MAX_ARRAY) {
-                throw new IllegalArgumentException("crop " + crop + " gives more than " + MAX_ARRAY + " floats per image");
-            }
-            if (mean.length != 3 || std.length != 3) {
-                throw new IllegalArgumentException("mean and std need one value per channel (R, G, B), got "
-                        + Arrays.toString(mean) + " and " + Arrays.toString(std));
-            }
-            for (int c = 0; c < 3; c++) {
-                if (!Float.isFinite(mean[c]) || !Float.isFinite(std[c]) || std[c] <= 0) {
-                    throw new IllegalArgumentException("mean must be finite and std finite and positive, got mean "
-                            + Arrays.toString(mean) + " and std " + Arrays.toString(std));
-                }
-                for (int v = 0; v < 256; v++) {
-                    table[c][v] = (v / 255f - mean[c]) / std[c];
-                }
-            }
-            this.resize = resize;
-            this.crop = crop;
-            this.limits = limits;
+            this.limits = Objects.requireNonNull(limits, "limits");
+            this.image = ImagePreprocessing.of(3, crop, crop, resize, mean, std);
         }
 
         int sampleSize() {
-            return 3 * crop * crop;
+            return 3 * image.width() * image.height();
         }
 
         /** Writes the preprocessed image into {@code out[offset .. offset + sampleSize())}. */
         void apply(Path file, float[] out, int offset) throws DataFormatException {
-            BufferedImage image = scaleAndCrop(toRgb(decode(file, limits)), resize, crop);
-            int[] pixels = ((DataBufferInt) image.getRaster().getDataBuffer()).getData();
-            int plane = crop * crop;
-            for (int y = 0; y < crop; y++) {
-                int row = y * crop;
-                int o = offset + y * crop;
-                for (int x = 0; x < crop; x++) {
-                    int rgb = pixels[row + x];
-                    out[o + x] = table[0][(rgb >>> 16) & 0xff];
-                    out[o + plane + x] = table[1][(rgb >>> 8) & 0xff];
-                    out[o + 2 * plane + x] = table[2][rgb & 0xff];
-                }
-            }
+            image.applyInto(decode(file, limits), out, offset);
         }
     }
 
@@ -309,7 +274,7 @@ public final class ImageFolder implements AutoCloseable {
      * from the header first and refuses it, undecoded, when it declares more pixels than
      * {@code limits} allow or than the heap can decode.
      */
-    private static BufferedImage decode(Path file, DataLimits limits) throws DataFormatException {
+    static BufferedImage decode(Path file, DataLimits limits) throws DataFormatException {
         try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
             if (in == null) {
                 throw new DataFormatException(file, "unreadable image: the file cannot be opened");
@@ -422,6 +387,11 @@ public final class ImageFolder implements AutoCloseable {
      * aspect ratio never allocates the whole scaled image.
      */
     static BufferedImage scaleAndCrop(BufferedImage image, int resize, int crop) {
+        return scaleAndCrop(image, resize, crop, crop);
+    }
+
+    /** {@link #scaleAndCrop(BufferedImage, int, int)} to a centre {@code cropW x cropH} (both at most {@code resize}). */
+    static BufferedImage scaleAndCrop(BufferedImage image, int resize, int cropW, int cropH) {
         int w = image.getWidth();
         int h = image.getHeight();
         long tw = w <= h ? resize : (long) w * resize / h;
@@ -432,9 +402,9 @@ public final class ImageFolder implements AutoCloseable {
             image = draw(image, w, h, AffineTransform.getScaleInstance((double) w / image.getWidth(),
                     (double) h / image.getHeight()));
         }
-        AffineTransform t = AffineTransform.getTranslateInstance(-((tw - crop) / 2), -((th - crop) / 2));
+        AffineTransform t = AffineTransform.getTranslateInstance(-((tw - cropW) / 2), -((th - cropH) / 2));
         t.scale((double) tw / w, (double) th / h);
-        return draw(image, crop, crop, t);
+        return draw(image, cropW, cropH, t);
     }
 
     /** Renders {@code image} through {@code transform} into a new w x h RGB image, bilinear. */

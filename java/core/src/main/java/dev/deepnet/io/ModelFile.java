@@ -1,5 +1,6 @@
 package dev.deepnet.io;
 
+import dev.deepnet.data.ImagePreprocessing;
 import dev.deepnet.nn.Add;
 import dev.deepnet.nn.AvgPool2d;
 import dev.deepnet.nn.Concat;
@@ -28,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A whole model in one safetensors file: the weights as tensors named like a PyTorch
@@ -61,6 +63,15 @@ public final class ModelFile {
     /** The metadata key that holds the class names, one per output, as a JSON array of strings. */
     public static final String CLASSES_KEY = "deepnet.classes";
 
+    /**
+     * The metadata key that holds how images become the model's input ({@link ImagePreprocessing}),
+     * as JSON: {@code {"channels": 1, "height": 28, "width": 28, "resize": 28, "mean": [0.0],
+     * "std": [1.0], "invert": false, "mismatch": "convert"}} ({@code invert} and {@code mismatch}
+     * may be left out: false, convert). Files without it are read with
+     * {@link ImagePreprocessing#defaultFor} the model's sample shape.
+     */
+    public static final String PREPROCESSING_KEY = "deepnet.preprocessing";
+
     /** Writes architecture and weights (atomically). */
     public static void save(Model model, Path file) throws IOException {
         save(model, file, List.of(), Map.of());
@@ -68,20 +79,129 @@ public final class ModelFile {
 
     /** Writes architecture, weights, the class names (may be empty) and any other metadata. */
     public static void save(Model model, Path file, List<String> classes, Map<String, String> metadata) throws IOException {
+        save(model, file, classes, null, metadata);
+    }
+
+    /**
+     * Writes architecture, weights, the class names (may be empty), how images become the model's
+     * input ({@code preprocessing}; null for none) and any other metadata.
+     *
+     * @throws IllegalArgumentException when the preprocessing does not make the model's samples
+     */
+    public static void save(Model model, Path file, List<String> classes, ImagePreprocessing preprocessing, Map<String, String> metadata)
+            throws IOException {
         Map<String, String> meta = new LinkedHashMap<>(metadata);
         meta.put(ARCHITECTURE_KEY, architecture(model));
         if (!classes.isEmpty()) {
             meta.put(CLASSES_KEY, "[" + String.join(", ", classes.stream().map(Json::quote).toList()) + "]");
         }
+        if (preprocessing != null) {
+            if (!preprocessing.sampleShape().equals(model.sampleShape())) {
+                throw new IllegalArgumentException("the preprocessing makes samples " + preprocessing.sampleShape()
+                        + " but the model takes " + model.sampleShape());
+            }
+            meta.put(PREPROCESSING_KEY, preprocessingJson(preprocessing));
+        }
         ModelWeights.save(model, file, meta);
+    }
+
+    /** The preprocessing saved with a model, if any (see {@link #PREPROCESSING_KEY}). */
+    public static Optional<ImagePreprocessing> preprocessing(Path file) throws IOException {
+        String json = metadata(file, PREPROCESSING_KEY);
+        if (json == null) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(readPreprocessing(json));
+        } catch (RuntimeException | Json.SyntaxException e) {
+            throw new SafeTensorsException(file, "its image preprocessing (metadata '" + PREPROCESSING_KEY + "') cannot be read: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    static String preprocessingJson(ImagePreprocessing p) {
+        return "{\"channels\": " + p.channels() + ", \"height\": " + p.height() + ", \"width\": " + p.width() + ", \"resize\": "
+                + p.resize() + ", \"mean\": " + floats(p.mean()) + ", \"std\": " + floats(p.std()) + ", \"invert\": " + p.inverted()
+                + ", \"mismatch\": " + Json.quote(p.mismatch().name().toLowerCase(Locale.ROOT)) + "}";
+    }
+
+    private static String floats(float[] values) {
+        StringBuilder sb = new StringBuilder("[");
+        for (int i = 0; i < values.length; i++) {
+            sb.append(i == 0 ? "" : ", ").append(Float.toString(values[i]));
+        }
+        return sb.append(']').toString();
+    }
+
+    private static final java.util.Set<String> PREPROCESSING_FIELDS =
+            java.util.Set.of("channels", "height", "width", "resize", "mean", "std", "invert", "mismatch");
+
+    /** Strict: every field of the right type and range, none unknown; invert and mismatch optional. */
+    static ImagePreprocessing readPreprocessing(String json) throws Json.SyntaxException {
+        if (!(Json.parse(json) instanceof Map<?, ?> m)) {
+            throw new IllegalArgumentException("it must be a JSON object");
+        }
+        for (Object key : m.keySet()) {
+            if (!PREPROCESSING_FIELDS.contains(key)) {
+                throw new IllegalArgumentException("unknown field '" + key + "'");
+            }
+        }
+        ImagePreprocessing p = ImagePreprocessing.of(intField(m, "channels"), intField(m, "height"), intField(m, "width"),
+                intField(m, "resize"), floatsField(m, "mean"), floatsField(m, "std"));
+        Object invert = m.get("invert");
+        if (invert != null) {
+            if (!(invert instanceof Boolean b)) {
+                throw new IllegalArgumentException("invert must be true or false");
+            }
+            p = p.inverted(b);
+        }
+        Object mismatch = m.get("mismatch");
+        if (mismatch != null) {
+            p = p.withMismatch(switch (string(mismatch, "mismatch")) {
+                case "convert" -> ImagePreprocessing.Mismatch.CONVERT;
+                case "refuse" -> ImagePreprocessing.Mismatch.REFUSE;
+                default -> throw new IllegalArgumentException("mismatch must be \"convert\" or \"refuse\", got " + Json.quote((String) mismatch));
+            });
+        }
+        return p;
+    }
+
+    private static int intField(Map<?, ?> m, String name) {
+        if (!(m.get(name) instanceof Json.Num n) || !n.integer()) {
+            throw new IllegalArgumentException(name + " must be a whole number");
+        }
+        try {
+            return Integer.parseInt(n.text());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " is out of range: " + n.text());
+        }
+    }
+
+    private static float[] floatsField(Map<?, ?> m, String name) {
+        List<?> l = list(m.get(name), name);
+        if (l.size() > 3) {
+            throw new IllegalArgumentException(name + " has " + l.size() + " values; an image has at most 3 channels");
+        }
+        float[] out = new float[l.size()];
+        for (int i = 0; i < out.length; i++) {
+            if (!(l.get(i) instanceof Json.Num n)) {
+                throw new IllegalArgumentException(name + " must hold numbers");
+            }
+            out[i] = Float.parseFloat(n.text());
+        }
+        return out;
+    }
+
+    /** One metadata value of a safetensors file, or null. */
+    private static String metadata(Path file, String key) throws IOException {
+        try (SafeTensorsFile f = SafeTensors.read(file)) {
+            return f.metadata().get(key);
+        }
     }
 
     /** The class names saved with a model, or an empty list. */
     public static List<String> classes(Path file) throws IOException {
-        String json;
-        try (SafeTensorsFile f = SafeTensors.read(file)) {
-            json = f.metadata().get(CLASSES_KEY);
-        }
+        String json = metadata(file, CLASSES_KEY);
         if (json == null) {
             return List.of();
         }

@@ -1,8 +1,11 @@
 package dev.deepnet.occlusion;
 
+import dev.deepnet.infer.ClassOutput;
+
 /**
  * What the occlusion searches ask of a classifier: class probabilities for a batch of images.
- * {@link ModelClassifier} runs a {@link dev.deepnet.nn.Model}; tests pass hand-written functions.
+ * A {@link dev.deepnet.infer.Classifier} runs a {@link dev.deepnet.nn.Model} as one
+ * ({@code classifier::probabilities}); tests pass hand-written functions.
  */
 @FunctionalInterface
 public interface ImageClassifier {
@@ -15,18 +18,8 @@ public interface ImageClassifier {
 
     /** The most probable class of each row of a {@code (count, classes)} array; ties go to the lower class. */
     static int[] labels(float[] probabilities, int count) {
-        int classes = classes(probabilities, count);
-        int[] out = new int[count];
-        for (int i = 0; i < count; i++) {
-            int best = 0;
-            for (int c = 1; c < classes; c++) {
-                if (probabilities[i * classes + c] > probabilities[i * classes + best]) {
-                    best = c;
-                }
-            }
-            out[i] = best;
-        }
-        return out;
+        classes(probabilities, count); // the same message as every other check of a classifier's answer
+        return ClassOutput.argmax(probabilities, count);
     }
 
     /** Classes per row of a {@code (count, classes)} array; throws when the length does not divide. */

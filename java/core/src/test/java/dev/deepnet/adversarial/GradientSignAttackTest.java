@@ -327,7 +327,7 @@ class GradientSignAttackTest {
             small.setFlat(64 + 10, 1.5f);
             assertRejected("image 1 has pixel 10 at 1.5, outside the pixel range [0.0, 1.0]",
                     () -> fgsm.run(net, ops, small, new int[3], small));
-            assertRejected("the model's output for one sample is (1, 2, 8, 8); it needs class scores (1, classes)",
+            assertRejected("GradientSignAttack: a classifier outputs one score per class, but this model's output per sample is (2, 8, 8)",
                     () -> fgsm.run(notAClassifier, ops, small, new int[3], small));
         }
     }

@@ -1,5 +1,6 @@
 package dev.deepnet.fuzz;
 
+import dev.deepnet.data.ImagePreprocessing;
 import dev.deepnet.fuzz.JsonSpans.Kind;
 import dev.deepnet.fuzz.JsonSpans.Value;
 import dev.deepnet.fuzz.Mutator.Mutation;
@@ -32,7 +33,7 @@ import java.util.Map;
 import java.util.random.RandomGenerator;
 
 /**
- * deepnet model files through {@link ModelFile#load} and {@link ModelFile#classes}: safetensors
+ * deepnet model files through {@link ModelFile#load}, {@link ModelFile#classes} and {@link ModelFile#preprocessing}: safetensors
  * files whose metadata holds the architecture as JSON. Besides the safetensors mutations, the
  * architecture itself is taken out of its JSON string, mutated as JSON (numbers, array lengths,
  * layer kinds, node names, inputs), and put back, so that the mutation reaches the model builder.
@@ -59,14 +60,14 @@ public final class ModelFileFuzzFormat implements FuzzFormat {
         List<Seed> seeds = new ArrayList<>();
         try (Model convDense = Model.sequential(Shape.of(1, 6, 6), 11, new Conv2d(1, 2, 3, 1, 1), new Relu(),
                 new MaxPool2d(2, 2), new Flatten(), new Dense(18, 3, Activation.SIGMOID))) {
-            seeds.add(saved("conv-dense", convDense, List.of(), Map.of(), scratch));
+            seeds.add(saved("conv-dense", convDense, List.of(), ImagePreprocessing.grey(6, 6), Map.of(), scratch));
         }
         try (Model dag = everyJoin()) {
-            seeds.add(saved("dag-every-layer", dag, List.of(), Map.of(), scratch));
+            seeds.add(saved("dag-every-layer", dag, List.of(), null, Map.of(), scratch));
         }
         try (Model mlp = Model.sequential(Shape.of(5), 13, new Dense(5, 4, Activation.RELU), new Tanh(), new Dense(4, 3),
                 new Softmax())) {
-            seeds.add(saved("mlp-with-classes", mlp, List.of("cat", "dog", "bird"), Map.of("epoch", "2"), scratch));
+            seeds.add(saved("mlp-with-classes", mlp, List.of("cat", "dog", "bird"), null, Map.of("epoch", "2"), scratch));
         }
         return seeds;
     }
@@ -85,10 +86,10 @@ public final class ModelFileFuzzFormat implements FuzzFormat {
         return b.build(b.add(new Softmax(), b.add(new Add(), left, right)), 17);
     }
 
-    private static Seed saved(String name, Model model, List<String> classes, Map<String, String> metadata, Path scratch)
-            throws IOException {
+    private static Seed saved(String name, Model model, List<String> classes, ImagePreprocessing preprocessing,
+                              Map<String, String> metadata, Path scratch) throws IOException {
         Path file = scratch.resolve("seed-" + name + ".safetensors");
-        ModelFile.save(model, file, classes, metadata);
+        ModelFile.save(model, file, classes, preprocessing, metadata);
         return new Seed(name, Files.readAllBytes(file));
     }
 
@@ -104,6 +105,9 @@ public final class ModelFileFuzzFormat implements FuzzFormat {
         }
         JsonMutations classes = new JsonMutations(List.of("cat", "", "x".repeat(100)), List.of("a"));
         all.add((in, r) -> embedded(in, r, ModelFile.CLASSES_KEY, classes));
+        JsonMutations preprocessing = new JsonMutations(List.of("convert", "refuse", "sideways"),
+                List.of("channels", "height", "width", "resize", "mean", "std", "invert", "mismatch"));
+        all.add((in, r) -> embedded(in, r, ModelFile.PREPROCESSING_KEY, preprocessing));
         return all;
     }
 
@@ -143,6 +147,7 @@ public final class ModelFileFuzzFormat implements FuzzFormat {
             model.summary();
         }
         ModelFile.classes(file);
+        ModelFile.preprocessing(file);
     }
 
     @Override

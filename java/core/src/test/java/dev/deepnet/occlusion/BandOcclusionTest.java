@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.deepnet.infer.Classifier;
 import dev.deepnet.infer.Predictor;
+import dev.deepnet.infer.SoftmaxOracle;
 import dev.deepnet.nn.Model;
 import dev.deepnet.ops.Ops;
 import dev.deepnet.ops.ReferenceOps;
@@ -60,12 +62,12 @@ class BandOcclusionTest {
 
     @Test
     void onAHandBuiltModelMuchIsRemovedAndTheLabelIsKeptOnAnIndependentCheck() {
-        try (Model net = HalvesModel.handBuilt(); Ops ops = new ReferenceOps(); ModelClassifier classifier = new ModelClassifier(net, ops, 64);
+        try (Model net = HalvesModel.handBuilt(); Ops ops = new ReferenceOps(); Classifier classifier = new Classifier(net, ops, 64);
              Predictor predictor = new Predictor(net, ReferenceOps::new, 1)) {
             for (long seed = 1; seed <= 3; seed++) {
                 float[] image = HalvesModel.brightTop(seed);
                 assertEquals(0, independentLabel(predictor, image), "a bright top is class 0");
-                BandOcclusion.Result r = BandOcclusion.builder(classifier, HalvesModel.IMAGE).levels(3).seed(seed).build().search(image);
+                BandOcclusion.Result r = BandOcclusion.builder(classifier::probabilities, HalvesModel.IMAGE).levels(3).seed(seed).build().search(image);
                 assertEquals(0, r.label());
                 assertEquals(0, independentLabel(predictor, r.occluded()), "the label is kept on the final image, seed " + seed);
                 assertConsistent(r);
@@ -81,11 +83,11 @@ class BandOcclusionTest {
     @Test
     void onARandomConvnetOverColourImagesTheLabelIsKeptOnAnIndependentCheck() {
         Shape shape = Shape.of(3, 12, 12);
-        try (Model net = HalvesModel.randomConvnet(7); Ops ops = new ReferenceOps(); ModelClassifier classifier = new ModelClassifier(net, ops, 32);
+        try (Model net = HalvesModel.randomConvnet(7); Ops ops = new ReferenceOps(); Classifier classifier = new Classifier(net, ops, 32);
              Predictor predictor = new Predictor(net, ReferenceOps::new, 1)) {
             for (long seed = 1; seed <= 4; seed++) {
                 float[] image = HalvesModel.random(432, 100 + seed);
-                BandOcclusion.Result r = BandOcclusion.builder(classifier, shape).candidates(16).maxRounds(10).seed(seed).build()
+                BandOcclusion.Result r = BandOcclusion.builder(classifier::probabilities, shape).candidates(16).maxRounds(10).seed(seed).build()
                         .search(image);
                 assertEquals(independentLabel(predictor, image), r.label(), "the label preserved is the one the net gave");
                 assertEquals(r.label(), independentLabel(predictor, r.occluded()), "kept, seed " + seed);
@@ -97,20 +99,20 @@ class BandOcclusionTest {
 
     @Test
     void aProbabilityFloorHoldsOnTheFinalImageAndAnImageBelowItIsLeftAlone() {
-        try (Model net = HalvesModel.handBuilt(); Ops ops = new ReferenceOps(); ModelClassifier classifier = new ModelClassifier(net, ops, 64);
+        try (Model net = HalvesModel.handBuilt(); Ops ops = new ReferenceOps(); Classifier classifier = new Classifier(net, ops, 64);
              Predictor predictor = new Predictor(net, ReferenceOps::new, 1)) {
             float[] image = HalvesModel.brightTop(3);
-            float before = ModelClassifierTest.expected(predictor, image)[0];
+            float before = SoftmaxOracle.of(predictor.predict(image))[0];
             assertTrue(before > 0.4 && before < 0.45, "a bright top is class 0 at about 0.43: " + before);
-            BandOcclusion.Result floored = BandOcclusion.builder(classifier, HalvesModel.IMAGE).minProbability(0.4).build().search(image);
-            BandOcclusion.Result plain = BandOcclusion.builder(classifier, HalvesModel.IMAGE).build().search(image);
-            float after = ModelClassifierTest.expected(predictor, floored.occluded())[0];
+            BandOcclusion.Result floored = BandOcclusion.builder(classifier::probabilities, HalvesModel.IMAGE).minProbability(0.4).build().search(image);
+            BandOcclusion.Result plain = BandOcclusion.builder(classifier::probabilities, HalvesModel.IMAGE).build().search(image);
+            float after = SoftmaxOracle.of(predictor.predict(floored.occluded()))[0];
             assertTrue(after >= 0.4f && floored.finalProbability() >= 0.4f, "the floor holds on an independent check: " + after);
             assertTrue(plain.finalProbability() < 0.4f, "without it the search goes below: " + plain.finalProbability());
             assertTrue(floored.rectangles() > 0, "the floor still leaves room to remove something");
             assertConsistent(floored);
 
-            BandOcclusion.Result untouched = BandOcclusion.builder(classifier, HalvesModel.IMAGE).minProbability(0.9).build().search(image);
+            BandOcclusion.Result untouched = BandOcclusion.builder(classifier::probabilities, HalvesModel.IMAGE).minProbability(0.9).build().search(image);
             assertEquals(0, untouched.rounds(), "below the floor from the start: no search");
             assertEquals(0, untouched.rectangles());
             assertArrayEquals(image, untouched.occluded());
@@ -120,11 +122,11 @@ class BandOcclusionTest {
 
     @Test
     void theSameSeedGivesTheSameMasksAndAnotherSeedOtherOnes() {
-        try (Model net = HalvesModel.handBuilt(); Ops ops = new ReferenceOps(); ModelClassifier classifier = new ModelClassifier(net, ops, 64)) {
+        try (Model net = HalvesModel.handBuilt(); Ops ops = new ReferenceOps(); Classifier classifier = new Classifier(net, ops, 64)) {
             float[] image = HalvesModel.brightTop(9);
-            BandOcclusion.Result a = BandOcclusion.builder(classifier, HalvesModel.IMAGE).seed(5).build().search(image);
-            BandOcclusion.Result b = BandOcclusion.builder(classifier, HalvesModel.IMAGE).seed(5).build().search(image);
-            BandOcclusion.Result c = BandOcclusion.builder(classifier, HalvesModel.IMAGE).seed(6).build().search(image);
+            BandOcclusion.Result a = BandOcclusion.builder(classifier::probabilities, HalvesModel.IMAGE).seed(5).build().search(image);
+            BandOcclusion.Result b = BandOcclusion.builder(classifier::probabilities, HalvesModel.IMAGE).seed(5).build().search(image);
+            BandOcclusion.Result c = BandOcclusion.builder(classifier::probabilities, HalvesModel.IMAGE).seed(6).build().search(image);
             assertArrayEquals(a.occluded(), b.occluded());
             for (int k = 0; k < a.bands().size(); k++) {
                 assertArrayEquals(a.bands().get(k).removed(), b.bands().get(k).removed());

@@ -5,7 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.deepnet.infer.Classifier;
 import dev.deepnet.infer.Predictor;
+import dev.deepnet.infer.SoftmaxOracle;
 import dev.deepnet.nn.Model;
 import dev.deepnet.ops.Ops;
 import dev.deepnet.ops.ReferenceOps;
@@ -17,14 +19,14 @@ class OcclusionSensitivityTest {
     @Test
     void theMapIsTheDropOfTheTrueClassAtEveryPositionEvaluatedOneByOne() {
         Shape shape = Shape.of(3, 12, 12);
-        try (Model net = HalvesModel.randomConvnet(11); Ops ops = new ReferenceOps(); ModelClassifier classifier = new ModelClassifier(net, ops, 16);
+        try (Model net = HalvesModel.randomConvnet(11); Ops ops = new ReferenceOps(); Classifier classifier = new Classifier(net, ops, 16);
              Predictor predictor = new Predictor(net, ReferenceOps::new, 1)) {
             float[] image = HalvesModel.random(432, 5);
             int trueClass = 2;
-            SensitivityMap map = new OcclusionSensitivity(5, 3, 0.5f).map(classifier, image, shape, trueClass);
+            SensitivityMap map = new OcclusionSensitivity(5, 3, 0.5f).map(classifier::probabilities, image, shape, trueClass);
             assertArrayEquals(new int[] {0, 3, 6, 7}, map.tops(), "0, 3, 6, then flush with the border at 12 - 5");
             assertArrayEquals(new int[] {0, 3, 6, 7}, map.lefts());
-            float base = ModelClassifierTest.expected(predictor, image)[trueClass];
+            float base = SoftmaxOracle.of(predictor.predict(image))[trueClass];
             assertEquals(base, map.baseline(), 1e-6);
             for (int r = 0; r < map.rows(); r++) {
                 for (int c = 0; c < map.cols(); c++) {
@@ -36,7 +38,7 @@ class OcclusionSensitivityTest {
                             }
                         }
                     }
-                    float p = ModelClassifierTest.expected(predictor, hidden)[trueClass];
+                    float p = SoftmaxOracle.of(predictor.predict(hidden))[trueClass];
                     assertEquals(base - p, map.drop(r, c), 1e-5, "position " + r + ", " + c);
                 }
             }

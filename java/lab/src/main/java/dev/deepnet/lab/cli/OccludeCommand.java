@@ -3,12 +3,12 @@ package dev.deepnet.lab.cli;
 import dev.deepnet.data.Dataset;
 import dev.deepnet.data.FashionMnist;
 import dev.deepnet.data.ImageFolder;
+import dev.deepnet.infer.Classifier;
 import dev.deepnet.io.ModelFile;
 import dev.deepnet.lab.report.OcclusionFigures;
 import dev.deepnet.lab.report.OcclusionFigures.Labelled;
 import dev.deepnet.nn.Model;
 import dev.deepnet.occlusion.BandOcclusion;
-import dev.deepnet.occlusion.ModelClassifier;
 import dev.deepnet.occlusion.OcclusionSensitivity;
 import dev.deepnet.occlusion.SensitivityMap;
 import dev.deepnet.ops.Backend;
@@ -115,9 +115,9 @@ public final class OccludeCommand implements Callable<Integer> {
             if (!sample.equals(test.inputs().shape().sample())) {
                 throw bad("the model takes images " + sample + " but " + data + "'s are " + test.inputs().shape().sample());
             }
-            ModelClassifier classifier;
+            Classifier classifier;
             try {
-                classifier = new ModelClassifier(model, ops, Math.max(candidates, 16));
+                classifier = new Classifier(model, ops, Math.max(candidates, 16));
             } catch (IllegalArgumentException e) {
                 throw bad("--model " + modelFile + " is not a classifier: " + e.getMessage());
             }
@@ -138,10 +138,10 @@ public final class OccludeCommand implements Callable<Integer> {
         return 0;
     }
 
-    private Path bands(PrintWriter o, ModelClassifier classifier, Dataset test, int[] picked, List<String> names) throws IOException {
+    private Path bands(PrintWriter o, Classifier classifier, Dataset test, int[] picked, List<String> names) throws IOException {
         BandOcclusion search;
         try {
-            search = BandOcclusion.builder(classifier, classifier.imageShape()).levels(levels).candidates(candidates).maxRounds(rounds)
+            search = BandOcclusion.builder(classifier::probabilities, classifier.sampleShape()).levels(levels).candidates(candidates).maxRounds(rounds)
                     .minProbability(minProbability).seed(seed).build();
         } catch (IllegalArgumentException e) {
             throw bad(e.getMessage());
@@ -178,7 +178,7 @@ public final class OccludeCommand implements Callable<Integer> {
         return k == levels - 1 ? "low-pass" : "band " + k;
     }
 
-    private Path sensitivity(PrintWriter o, ModelClassifier classifier, Dataset test, int[] picked, List<String> names, float grey)
+    private Path sensitivity(PrintWriter o, Classifier classifier, Dataset test, int[] picked, List<String> names, float grey)
             throws IOException {
         OcclusionSensitivity sensitivity;
         try {
@@ -186,7 +186,7 @@ public final class OccludeCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw bad(e.getMessage());
         }
-        Shape shape = classifier.imageShape();
+        Shape shape = classifier.sampleShape();
         List<Labelled<SensitivityMap>> maps = new ArrayList<>();
         List<float[]> originals = new ArrayList<>();
         for (int index : picked) {
@@ -194,7 +194,7 @@ public final class OccludeCommand implements Callable<Integer> {
             int truth = test.label(index);
             SensitivityMap m;
             try {
-                m = sensitivity.map(classifier, x, shape, truth);
+                m = sensitivity.map(classifier::probabilities, x, shape, truth);
             } catch (IllegalArgumentException e) {
                 throw bad(e.getMessage());
             }

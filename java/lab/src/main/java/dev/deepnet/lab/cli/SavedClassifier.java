@@ -1,8 +1,8 @@
 package dev.deepnet.lab.cli;
 
+import dev.deepnet.infer.ClassOutput;
 import dev.deepnet.io.ModelFile;
 import dev.deepnet.nn.Model;
-import dev.deepnet.tensor.Shape;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,10 +11,11 @@ import picocli.CommandLine;
 
 /**
  * A classifier loaded from a model file for the commands that probe one (adversarial, fool):
- * the model, its class names (possibly none) and its number of classes. Every way the file can
- * be wrong becomes one line naming the file and the problem, not a stack trace.
+ * the model and how its output reads as classes (their labels, whether it ends in a softmax).
+ * Every way the file can be wrong becomes one line naming the file and the problem, not a stack
+ * trace.
  */
-record SavedClassifier(Model model, List<String> classes, int classCount) implements AutoCloseable {
+record SavedClassifier(Model model, ClassOutput output) implements AutoCloseable {
 
     static SavedClassifier load(Path file, CommandLine cli) {
         if (!Files.isRegularFile(file)) {
@@ -28,36 +29,34 @@ record SavedClassifier(Model model, List<String> classes, int classCount) implem
         } catch (IOException | RuntimeException e) {
             throw new CommandLine.ParameterException(cli, "--model " + file + " cannot be loaded as a deepnet model: " + e.getMessage());
         }
-        Shape out = model.shapes(1)[model.output().index()];
-        if (out.rank() != 2 || out.dim(1) < 2) {
+        try {
+            return new SavedClassifier(model, ClassOutput.of(model, names));
+        } catch (IllegalArgumentException e) {
             model.close();
-            throw new CommandLine.ParameterException(cli, "--model " + file + " is not a classifier: its output for one sample is " + out
-                    + ", not class scores (1, classes)");
+            throw new CommandLine.ParameterException(cli, "--model " + file + " is not a classifier: " + e.getMessage());
         }
-        return new SavedClassifier(model, names, out.intDim(1));
+    }
+
+    /** One label per class: the file's names, or "class c". */
+    List<String> classes() {
+        return output.labels();
+    }
+
+    int classCount() {
+        return output.classes();
     }
 
     /** A class given by name (any case) or index, checked against the model's classes. */
     int classOf(String given, String option, CommandLine cli) {
-        for (int c = 0; c < classes.size(); c++) {
-            if (classes.get(c).equalsIgnoreCase(given.trim())) {
-                return c;
-            }
-        }
         try {
-            int c = Integer.parseInt(given.trim());
-            if (c >= 0 && c < classCount) {
-                return c;
-            }
-        } catch (NumberFormatException e) {
-            // not an index either: reported below
+            return output.classOf(given);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(cli, option + " " + e.getMessage());
         }
-        throw new CommandLine.ParameterException(cli, option + " " + given + " is not a class of the model: give an index in [0, "
-                + classCount + ")" + (classes.isEmpty() ? "" : " or one of " + String.join(", ", classes)));
     }
 
     String name(int c) {
-        return c < classes.size() ? classes.get(c) : "class " + c;
+        return output.label(c);
     }
 
     @Override

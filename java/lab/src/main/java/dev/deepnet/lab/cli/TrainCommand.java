@@ -3,6 +3,7 @@ package dev.deepnet.lab.cli;
 import dev.deepnet.data.Dataset;
 import dev.deepnet.data.FashionMnist;
 import dev.deepnet.data.ImageFolder;
+import dev.deepnet.data.ImagePreprocessing;
 import dev.deepnet.io.ModelFile;
 import dev.deepnet.lab.report.Charts;
 import dev.deepnet.lab.train.TrainingProgress;
@@ -105,7 +106,7 @@ public final class TrainCommand implements Callable<Integer> {
                         public void onEpoch(Trainer.EpochResult e) {
                             try {
                                 ModelFile.save(net, out.resolve(model + "-epoch" + e.epoch() + ".safetensors"), sets.classes(),
-                                        Map.of("epoch", Integer.toString(e.epoch()), "test_accuracy", Double.toString(e.validationAccuracy())));
+                                        sets.preprocessing(), Map.of("epoch", Integer.toString(e.epoch()), "test_accuracy", Double.toString(e.validationAccuracy())));
                             } catch (IOException ex) {
                                 throw new UncheckedIOException(ex);
                             }
@@ -113,7 +114,7 @@ public final class TrainCommand implements Callable<Integer> {
                     })
                     .build().fit(train);
             Path finalModel = out.resolve(model + ".safetensors");
-            ModelFile.save(net, finalModel, sets.classes(), Map.of("epochs", Integer.toString(h.epochs().size())));
+            ModelFile.save(net, finalModel, sets.classes(), sets.preprocessing(), Map.of("epochs", Integer.toString(h.epochs().size())));
             charts(h, net, ops, test, sets.classes());
             Trainer.EpochResult last = h.last();
             double epochSeconds = h.epochs().stream().mapToDouble(Trainer.EpochResult::seconds).average().orElse(0);
@@ -125,7 +126,8 @@ public final class TrainCommand implements Callable<Integer> {
         return 0;
     }
 
-    private record Loaded(Dataset train, Dataset test, List<String> classes) {}
+    /** The data, its classes, and how an image becomes one of its samples (saved with the model for predict and services). */
+    private record Loaded(Dataset train, Dataset test, List<String> classes, ImagePreprocessing preprocessing) {}
 
     private Loaded load() throws IOException {
         if (data.equals("fashion-mnist")) {
@@ -138,13 +140,15 @@ public final class TrainCommand implements Callable<Integer> {
                 train = all.head(limit);
                 all.close();
             }
-            return new Loaded(train, FashionMnist.test(), FashionMnist.CLASSES);
+            return new Loaded(train, FashionMnist.test(), FashionMnist.CLASSES, ImagePreprocessing.grey(28, 28));
         }
         Path dir = Path.of(data);
         if (!Files.isDirectory(dir)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--data must be fashion-mnist or a folder; " + dir + " is neither");
         }
-        ImageFolder folder = ImageFolder.load(dir, 256, 227);
+        ImagePreprocessing preprocessing = ImagePreprocessing.imagenet(227); // shorter side 256, centre 227, ImageNet mean and std
+        ImageFolder folder = ImageFolder.load(dir, preprocessing.resize(), preprocessing.width(), preprocessing.mean(), preprocessing.std(),
+                false);
         Dataset all = folder.dataset();
         Dataset[] parts = all.split(1 - validationSplit, seed);
         all.close();
@@ -154,7 +158,7 @@ public final class TrainCommand implements Callable<Integer> {
             train = full.head(limit);
             full.close();
         }
-        return new Loaded(train, parts[1], folder.classes());
+        return new Loaded(train, parts[1], folder.classes(), preprocessing);
     }
 
     private void charts(Trainer.History h, Model net, Ops ops, Dataset test, List<String> classes) throws IOException {

@@ -2,14 +2,13 @@ package dev.deepnet.lab.experiments;
 
 import dev.deepnet.adversarial.GradientSignAttack;
 import dev.deepnet.data.Dataset;
+import dev.deepnet.infer.Classifier;
 import dev.deepnet.lab.report.Charts;
 import dev.deepnet.lab.report.ImageGrid;
 import dev.deepnet.nn.Model;
-import dev.deepnet.nn.Plan;
 import dev.deepnet.ops.Backend;
 import dev.deepnet.ops.Ops;
 import dev.deepnet.tensor.Tensor;
-import dev.deepnet.train.Metrics;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -83,28 +82,18 @@ public final class AdversarialExamples implements Experiment {
         int[] chosen = new int[count];
         int found = 0;
         int batch = Math.min(250, n);
-        Plan plan = null;
-        try {
+        try (Classifier classifier = new Classifier(model, ops, batch);
+             Tensor images = Tensor.allocate(test.inputs().shape().withDim(0, batch))) {
             for (int from = 0; from < n && found < count; from += batch) {
                 int rows = Math.min(batch, n - from);
-                if (plan == null || plan.batchSize() != rows) {
-                    if (plan != null) {
-                        plan.close();
-                    }
-                    plan = model.compileForInference(ops, rows); // the full batch size, then once more for the remainder
-                }
-                test.copyBatch(order, from, rows, plan.input(), null);
-                plan.forward(false);
-                int[] predicted = Metrics.argmax(plan.output());
+                Tensor slice = images.slice(0, rows);
+                test.copyBatch(order, from, rows, slice, null);
+                int[] predicted = classifier.predictedClasses(slice.toArray(), rows);
                 for (int i = 0; i < rows && found < count; i++) {
                     if (predicted[i] == test.label(order[from + i])) {
                         chosen[found++] = order[from + i];
                     }
                 }
-            }
-        } finally {
-            if (plan != null) {
-                plan.close();
             }
         }
         return Arrays.copyOf(chosen, found);

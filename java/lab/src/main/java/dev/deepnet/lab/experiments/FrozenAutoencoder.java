@@ -1,5 +1,6 @@
 package dev.deepnet.lab.experiments;
 
+import dev.deepnet.infer.ClassOutput;
 import dev.deepnet.lab.report.Charts;
 import dev.deepnet.nn.Dense;
 import dev.deepnet.nn.Model;
@@ -66,10 +67,11 @@ public final class FrozenAutoencoder implements Experiment {
                 classes.bias().value().copyFrom(new float[3]);
                 code = hidden.weight().value().toArray();
             }
+            ClassOutput output = ClassOutput.of(net);
             try (Plan plan = net.compileForTraining(ops, SHADOWS, seed)) {
                 plan.input().copyFrom(x);
                 plan.forward(false);
-                float[] before = probabilities(plan.output().toArray());
+                float[] before = probabilities(output, plan);
                 SoftmaxCrossEntropy ce = new SoftmaxCrossEntropy();
                 Sgd sgd = new Sgd(rate);
                 double[] loss = new double[MAX_ITERATIONS];
@@ -78,7 +80,7 @@ public final class FrozenAutoencoder implements Experiment {
                 for (; i < MAX_ITERATIONS; i++) {
                     plan.forward(true);
                     loss[i] = ce.evaluate(plan.output(), target, plan.outputGradient());
-                    if (classesMatch(probabilities(plan.output().toArray()))) {
+                    if (classesMatch(probabilities(output, plan))) {
                         matched = i;
                         break;
                     }
@@ -86,26 +88,17 @@ public final class FrozenAutoencoder implements Experiment {
                     sgd.step(plan);
                 }
                 plan.forward(false);
-                float[] after = probabilities(plan.output().toArray());
+                float[] after = probabilities(output, plan);
                 boolean unchanged = code == null || Arrays.equals(code, hidden.weight().value().toArray());
                 return new Run(matched, before, after, Arrays.copyOf(loss, Math.min(MAX_ITERATIONS, i + 1)), unchanged);
             }
         }
     }
 
-    /** Softmax of each shadow's three scores. */
-    static float[] probabilities(float[] scores) {
-        float[] p = new float[scores.length];
-        for (int s = 0; s < scores.length / 3; s++) {
-            double m = Math.max(scores[s * 3], Math.max(scores[s * 3 + 1], scores[s * 3 + 2]));
-            double sum = 0;
-            for (int c = 0; c < 3; c++) {
-                sum += Math.exp(scores[s * 3 + c] - m);
-            }
-            for (int c = 0; c < 3; c++) {
-                p[s * 3 + c] = (float) (Math.exp(scores[s * 3 + c] - m) / sum);
-            }
-        }
+    /** Each shadow's class probabilities: the softmax of its three scores. */
+    static float[] probabilities(ClassOutput output, Plan plan) {
+        float[] p = plan.output().toArray();
+        output.toProbabilities(p, SHADOWS, p);
         return p;
     }
 

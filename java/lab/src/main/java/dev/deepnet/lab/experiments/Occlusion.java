@@ -1,11 +1,11 @@
 package dev.deepnet.lab.experiments;
 
 import dev.deepnet.data.Dataset;
+import dev.deepnet.infer.Classifier;
 import dev.deepnet.lab.report.OcclusionFigures;
 import dev.deepnet.lab.report.OcclusionFigures.Labelled;
 import dev.deepnet.occlusion.BandOcclusion;
 import dev.deepnet.occlusion.ImageClassifier;
-import dev.deepnet.occlusion.ModelClassifier;
 import dev.deepnet.occlusion.OcclusionSensitivity;
 import dev.deepnet.occlusion.SensitivityMap;
 import dev.deepnet.ops.Backend;
@@ -87,9 +87,9 @@ public final class Occlusion implements Experiment {
     /** Searches {@link #PER_CLASS} correctly labelled test images per class and maps one per class. */
     static Outcome measure() {
         FashionClassifier.Trained trained = FashionClassifier.get();
-        try (Ops ops = Backend.newDefaultOps(); ModelClassifier classifier = new ModelClassifier(trained.model(), ops, CANDIDATES)) {
-            int[] picked = pick(classifier, trained.test(), PER_CLASS, CONFIDENT, SEED);
-            BandOcclusion search = BandOcclusion.builder(classifier, IMAGE).levels(LEVELS).candidates(CANDIDATES).maxRounds(MAX_ROUNDS)
+        try (Ops ops = Backend.newDefaultOps(); Classifier classifier = new Classifier(trained.model(), ops, CANDIDATES)) {
+            int[] picked = pick(classifier::probabilities, trained.test(), PER_CLASS, CONFIDENT, SEED);
+            BandOcclusion search = BandOcclusion.builder(classifier::probabilities, IMAGE).levels(LEVELS).candidates(CANDIDATES).maxRounds(MAX_ROUNDS)
                     .minProbability(MIN_PROBABILITY).seed(SEED).build();
             long t0 = System.nanoTime();
             List<Item> items = new ArrayList<>();
@@ -112,7 +112,7 @@ public final class Occlusion implements Experiment {
             for (Item it : items) {
                 if (mapped.stream().noneMatch(m -> m.trueClass() == it.trueClass())) {
                     mapped.add(it);
-                    maps.add(sensitivity.map(classifier, it.result().original(), IMAGE, it.trueClass()));
+                    maps.add(sensitivity.map(classifier::probabilities, it.result().original(), IMAGE, it.trueClass()));
                 }
             }
             double mapSeconds = (System.nanoTime() - t1) / 1e9;

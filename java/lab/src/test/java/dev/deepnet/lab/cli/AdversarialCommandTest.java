@@ -95,7 +95,7 @@ class AdversarialCommandTest {
         }
         Run notAClassifier = run("fool", "--model", features.toString());
         assertEquals(2, notAClassifier.exit());
-        assertTrue(notAClassifier.err().contains("is not a classifier: its output for one sample is (1, 2, 28, 28)"), notAClassifier.err());
+        assertTrue(notAClassifier.err().contains("is not a classifier: a classifier outputs one score per class, but this model's output per sample is (2, 28, 28)"), notAClassifier.err());
 
         Path small = dir.resolve("small.safetensors");
         try (Model net = Model.sequential(Shape.of(1, 8, 8), 1, new Flatten(), new Dense(64, 10))) {
