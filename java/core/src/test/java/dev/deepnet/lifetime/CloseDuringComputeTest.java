@@ -73,7 +73,7 @@ class CloseDuringComputeTest {
     }
 
     /**
-     * 100 trials: a worker computes over and over (pausing now and then, so that some closes land
+     * 100 trials (more when the two outcomes have not both shown yet): a worker computes over and over (pausing now and then, so that some closes land
      * between calls) while this thread closes the target after a random delay. A refused close
      * must leave the handle working (the worker completes further calls); a close that lands must
      * make the worker's next call throw {@link IllegalStateException}.
@@ -82,7 +82,8 @@ class CloseDuringComputeTest {
         SplittableRandom random = new SplittableRandom(seed);
         int refused = 0;
         int landed = 0;
-        for (int trial = 0; trial < TRIALS; trial++) {
+        // On a busy machine the two kinds can take more trials to show: up to five times as many.
+        for (int trial = 0; trial < TRIALS || (trial < 5 * TRIALS && (refused == 0 || landed == 0)); trial++) {
             try (Fixture f = setup.get()) {
                 f.compute(); // warm: the primitives exist before the race starts
                 AtomicBoolean stop = new AtomicBoolean();
@@ -103,6 +104,10 @@ class CloseDuringComputeTest {
                     }
                 }, what + " worker");
                 worker.start();
+                long started = System.nanoTime() + PATIENCE_NANOS;
+                while (calls.get() == 0 && ended.get() == null && System.nanoTime() < started) {
+                    LockSupport.parkNanos(10_000); // the worker computes before the close is timed (a busy machine starts it late)
+                }
                 LockSupport.parkNanos(random.nextLong(2_000_000));
                 try {
                     f.closeTarget();
@@ -388,7 +393,7 @@ class CloseDuringComputeTest {
         if (target == Handle.ENGINE) {
             // never refused: closing an engine makes it unusable at once and destroys it with its last dependent
             assertEquals(0, o.refusedWhileInUse(), o.toString());
-            assertEquals(TRIALS, o.landedBetweenCalls(), o.toString());
+            assertTrue(o.landedBetweenCalls() >= TRIALS, o.toString()); // every close landed (and the trials ran on, looking for a refusal)
         } else {
             assertRaced(target.name(), o);
         }
