@@ -2,7 +2,6 @@ package dev.deepnet.lab.cli;
 
 import dev.deepnet.data.ImageFolder;
 import dev.deepnet.infer.Predictor;
-import dev.deepnet.io.ModelFile;
 import dev.deepnet.nn.Model;
 import dev.deepnet.tensor.Shape;
 import java.awt.Graphics2D;
@@ -47,8 +46,10 @@ public final class PredictCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        List<String> classes = ModelFile.classes(modelFile);
-        try (Model model = ModelFile.load(modelFile); Predictor predictor = new Predictor(model, 1)) {
+        Options.atLeast("--top", top, 1);
+        try (SavedClassifier saved = SavedClassifier.load(modelFile); Predictor predictor = new Predictor(saved.model(), 1)) {
+            Model model = saved.model();
+            List<String> classes = saved.classes();
             Shape sample = model.sampleShape();
             int failures = 0;
             for (Path image : images) {
