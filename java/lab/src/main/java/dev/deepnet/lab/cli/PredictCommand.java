@@ -54,6 +54,7 @@ public final class PredictCommand implements Callable<Integer> {
             int failures = 0;
             for (Path image : images) {
                 float[] input;
+                conversion = "";
                 try {
                     input = preprocess(image, sample);
                 } catch (IOException | RuntimeException e) {
@@ -62,7 +63,7 @@ public final class PredictCommand implements Callable<Integer> {
                     continue;
                 }
                 float[] scores = predictor.predict(input);
-                out.println(image + ": " + topK(scores, classes, Math.min(top, scores.length)));
+                out.println(image + ": " + topK(scores, classes, Math.min(top, scores.length)) + conversion);
             }
             return failures == 0 ? 0 : 1;
         }
@@ -79,6 +80,12 @@ public final class PredictCommand implements Callable<Integer> {
         throw new IOException("the model takes samples " + sample + ", which predict does not know how to make from an image");
     }
 
+    /**
+     * How the last image was made to fit the model, as the end of its output line ("" when it
+     * already did), so a photo is never silently squashed into a thumbnail.
+     */
+    private String conversion = "";
+
     /** The image as grey levels in [0, 1] resized to h x w: what a Fashion-MNIST model takes. */
     private float[] grey(Path file, int h, int w) throws IOException {
         if (!Files.isRegularFile(file)) {
@@ -87,6 +94,12 @@ public final class PredictCommand implements Callable<Integer> {
         BufferedImage src = ImageIO.read(file.toFile());
         if (src == null) {
             throw new IOException("not an image ImageIO can read");
+        }
+        boolean colour = src.getColorModel().getNumColorComponents() > 1;
+        if (colour || src.getWidth() != w || src.getHeight() != h) {
+            boolean sameAspect = (long) src.getWidth() * h == (long) src.getHeight() * w;
+            conversion = String.format(Locale.ROOT, " [converted: %dx%d %s to the model's %dx%d grey%s]", src.getWidth(), src.getHeight(),
+                    colour ? "colour" : "grey", w, h, sameAspect ? "" : ", aspect ratio not kept");
         }
         BufferedImage small = new BufferedImage(w, h, BufferedImage.TYPE_BYTE_GRAY);
         Graphics2D g = small.createGraphics();

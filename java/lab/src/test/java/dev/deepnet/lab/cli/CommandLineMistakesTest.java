@@ -9,6 +9,8 @@ import dev.deepnet.io.ModelFile;
 import dev.deepnet.lab.cli.TrainPredictBenchCommandTest.Run;
 import dev.deepnet.models.LeNet;
 import dev.deepnet.nn.Model;
+import java.awt.Color;
+import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -129,6 +131,27 @@ class CommandLineMistakesTest {
                 "--data " + noClasses + ": no class folders");
         assertMistake(run("train", "--limit", "100", "--batch", "101", "--out", dir.resolve("t").toString()), "train",
                 "--batch 101 is more than the 100 training samples; give at most 100");
+    }
+
+    @Test
+    void aColourPhotoForAGreyModelSaysItWasConverted() throws Exception {
+        BufferedImage photo = new BufferedImage(640, 480, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = photo.createGraphics();
+        g.setColor(Color.ORANGE);
+        g.fillOval(100, 50, 400, 380);
+        g.dispose();
+        Path file = dir.resolve("photo.png");
+        ImageIO.write(photo, "png", file.toFile());
+        Run r = run("predict", "--model", model.toString(), file.toString());
+        assertEquals(0, r.exit(), r.out() + r.err());
+        assertTrue(r.out().strip().endsWith("[converted: 640x480 colour to the model's 28x28 grey, aspect ratio not kept]"), r.out());
+
+        BufferedImage fits = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
+        Path small = dir.resolve("small.png");
+        ImageIO.write(fits, "png", small.toFile());
+        Run same = run("predict", "--model", model.toString(), small.toString());
+        assertEquals(0, same.exit(), same.out() + same.err());
+        assertTrue(!same.out().contains("converted"), "an image the model's size and colour needs no note: " + same.out());
     }
 
     /** Anything but a user's mistake is a bug: its stack trace is kept, exit code 1. */
