@@ -44,7 +44,7 @@ public final class DeepnetCommand implements Runnable {
     private static int unparsable(CommandLine.ParameterException e, String[] args) {
         CommandLine command = e.getCommandLine();
         String name = command.getCommandSpec().qualifiedName();
-        String message = e.getMessage();
+        String message = e.getMessage().endsWith(".") ? e.getMessage().substring(0, e.getMessage().length() - 1) : e.getMessage();
         if (e instanceof CommandLine.UnmatchedArgumentException u) {
             String first = u.getUnmatched().isEmpty() ? "" : u.getUnmatched().getFirst();
             if (!command.getSubcommands().isEmpty() && !first.startsWith("-")) {

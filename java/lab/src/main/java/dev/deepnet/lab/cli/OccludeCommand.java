@@ -212,7 +212,7 @@ public final class OccludeCommand implements Callable<Integer> {
             return new Loaded(FashionMnist.test(), FashionMnist.CLASSES, 0.5f);
         }
         Path dir = Path.of(data);
-        if (!Files.isDirectory(dir)) {
+        if (data.isBlank() || !Files.isDirectory(dir)) {
             throw bad("--data must be fashion-mnist or a folder; " + dir + " is neither");
         }
         if (sample.rank() != 3 || sample.dim(0) != 3 || sample.dim(1) != sample.dim(2)) {

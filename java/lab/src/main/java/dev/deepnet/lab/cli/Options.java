@@ -82,6 +82,9 @@ final class Options {
      * be made fails before the work, not after it.
      */
     static Path outputFolder(String option, Path folder) {
+        if (folder.toString().isBlank()) {
+            throw new UsageException(option + " must name a folder, got an empty path");
+        }
         try {
             Files.createDirectories(folder);
         } catch (IOException e) {

@@ -146,7 +146,7 @@ public final class TrainCommand implements Callable<Integer> {
             return new Loaded(train, FashionMnist.test(), FashionMnist.CLASSES);
         }
         Path dir = Path.of(data);
-        if (!Files.isDirectory(dir)) {
+        if (data.isBlank() || !Files.isDirectory(dir)) {
             throw new UsageException("--data must be fashion-mnist or a folder; " + dir + " is neither");
         }
         ImageFolder folder;

@@ -68,6 +68,9 @@ class CommandLineMistakesTest {
         Run unknown = run("bnech");
         assertEquals(2, unknown.exit());
         assertEquals("deepnet: no command 'bnech' (did you mean bench?); see deepnet --help", unknown.err().strip());
+        Run help = run("help", "bnech");
+        assertEquals(2, help.exit());
+        assertEquals("deepnet: Unknown subcommand 'bnech'; see deepnet --help", help.err().strip());
     }
 
     @ParameterizedTest
@@ -121,6 +124,7 @@ class CommandLineMistakesTest {
         assertMistake(run("train", "--out", file.resolve("sub").toString()), "train", "--out " + file.resolve("sub") + ": cannot make that folder: ");
         assertMistake(run("lab", "shadows", "--out", file.toString()), "lab", "--out " + file + ": cannot make that folder: ");
         assertMistake(run("fool", "--model", model.toString(), "--out", "/proc/x"), "fool", "--out /proc/x: cannot make that folder: ");
+        assertMistake(run("lab", "shadows", "--out", ""), "lab", "--out must name a folder, got an empty path");
     }
 
     @Test
