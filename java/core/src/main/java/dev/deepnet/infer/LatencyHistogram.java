@@ -106,7 +106,7 @@ public final class LatencyHistogram {
         }
 
         /**
-         * The duration that a fraction {@code q} of those recorded do not exceed (0 < q <= 1), to
+         * The duration that a fraction {@code q} of those recorded do not exceed ({@code 0 < q <= 1}), to
          * within 6.25 % above; zero when none were recorded.
          */
         public Duration quantile(double q) {

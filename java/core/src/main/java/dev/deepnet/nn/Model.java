@@ -15,8 +15,8 @@ import java.util.SplittableRandom;
 
 /**
  * A network: layers in a directed acyclic graph from one input to one output. Build it with
- * {@link #sequential} or {@link #builder}; {@link #compile} turns it into a {@link Plan} for a batch
- * size. The model owns its layers' parameters: close it to free them (a layer moved into another
+ * {@link #sequential} or {@link #builder}; {@link #compileForTraining} or {@link #compileForInference} turns it into a
+ * {@link Plan} for a batch size. The model owns its layers' parameters: close it to free them (a layer moved into another
  * model is then freed by whichever model is closed; close only one).
  *
  * <pre>{@code

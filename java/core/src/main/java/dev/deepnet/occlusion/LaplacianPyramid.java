@@ -10,7 +10,7 @@ import dev.deepnet.tensor.Shape;
  * <pre>
  * G0 = image,  G(k+1) = down(G(k))          blur with the binomial kernel [1 4 6 4 1]/16, keep every
  *                                           second sample; a side of n becomes ceil(n/2): 28, 14, 7, 4
- * band k = G(k) - up(G(k+1))  (k < L-1)      up: the same kernel, doubled, through the coarse samples
+ * band k = G(k) - up(G(k+1))  (k &lt; L-1)   up: the same kernel, doubled, through the coarse samples
  * band L-1 = G(L-1)
  * image = band 0 + up(band 1 + up(band 2 + ... + up(band L-1)))   exact: the same up() both ways
  * </pre>

@@ -35,12 +35,49 @@ public enum Backend {
         };
     }
 
-    private static final class Holder {
-        static final Backend SELECTED = choose(configured(), OneDnnLibrary.isAvailable());
+    /**
+     * The backend setting cannot be honoured: it names no backend, or forces oneDNN where oneDNN
+     * cannot load. Every call that needs the selected backend throws it again, with the same message.
+     */
+    public static final class SelectionException extends IllegalStateException {
+        SelectionException(String message, Throwable cause) {
+            super(message, cause);
+        }
     }
 
-    /** The backend of this JVM. */
+    /**
+     * The choice, made once. A setting that cannot be honoured is kept as the failure, not thrown
+     * from the initializer: that would surface as ExceptionInInitializerError once and as
+     * NoClassDefFoundError after, neither naming the setting.
+     */
+    private static final class Holder {
+        static final Backend SELECTED;
+        static final SelectionException FAILURE;
+
+        static {
+            Backend chosen = null;
+            SelectionException failure = null;
+            try {
+                chosen = choose(configured(), OneDnnLibrary.isAvailable());
+            } catch (SelectionException e) {
+                failure = e;
+            }
+            SELECTED = chosen;
+            FAILURE = failure;
+        }
+    }
+
+    /**
+     * The backend of this JVM.
+     *
+     * @throws SelectionException when {@value #PROPERTY} or {@value #ENV} names no backend, or
+     *     forces oneDNN where it cannot load
+     */
     public static Backend selected() {
+        if (Holder.FAILURE != null) {
+            // A new exception per call: its stack trace shows this caller, its cause the original reason.
+            throw new SelectionException(Holder.FAILURE.getMessage(), Holder.FAILURE.getCause());
+        }
         return Holder.SELECTED;
     }
 
@@ -49,28 +86,33 @@ public enum Backend {
         return selected().newOps();
     }
 
-    private static String configured() {
+    /** What the user set, as they would write it again ({@code -Ddeepnet.backend=x} or {@code DEEPNET_BACKEND=x}), and its value. */
+    record Setting(String source, String value) {}
+
+    private static Setting configured() {
         String v = System.getProperty(PROPERTY);
-        if (v == null || v.isBlank()) {
-            v = System.getenv(ENV);
+        if (v != null && !v.isBlank()) {
+            return new Setting("-D" + PROPERTY + "=" + v, v.trim().toLowerCase(Locale.ROOT));
         }
-        return v == null || v.isBlank() ? null : v.trim().toLowerCase(Locale.ROOT);
+        v = System.getenv(ENV);
+        return v == null || v.isBlank() ? null : new Setting(ENV + "=" + v, v.trim().toLowerCase(Locale.ROOT));
     }
 
-    /** The choice, given the configured value (or null) and whether oneDNN loads. */
-    static Backend choose(String configured, boolean onednnAvailable) {
+    /** The choice, given the user's setting (or null) and whether oneDNN loads. */
+    static Backend choose(Setting configured, boolean onednnAvailable) {
         if (configured != null) {
-            return switch (configured) {
+            return switch (configured.value()) {
                 case "reference" -> REFERENCE;
                 case "onednn" -> {
                     if (!onednnAvailable) {
                         NativeLoadException e = OneDnnLibrary.failure().orElse(null);
-                        throw new IllegalStateException("-D" + PROPERTY + "=onednn, but oneDNN cannot load"
+                        throw new SelectionException(configured.source() + ", but oneDNN cannot load"
                                 + (e == null ? "" : ": " + e.getMessage()), e);
                     }
                     yield ONEDNN;
                 }
-                default -> throw new IllegalArgumentException(PROPERTY + " must be 'onednn' or 'reference', not '" + configured + "'");
+                default -> throw new SelectionException(configured.source() + " names no backend: use 'onednn' or 'reference'"
+                        + " (or leave it unset: oneDNN, or the reference ops when oneDNN cannot load)", null);
             };
         }
         if (onednnAvailable) {

@@ -67,22 +67,20 @@ public final class AdversarialCommand implements Callable<Integer> {
         CommandLine cli = spec.commandLine();
         PrintWriter o = cli.getOut();
         if (budgets.length == 0 || Arrays.stream(budgets).anyMatch(b -> !(b >= 0 && b <= 1))) {
-            throw new CommandLine.ParameterException(cli, "--eps: every budget must be in [0, 1] (pixels are in [0, 1]), got "
-                    + Arrays.toString(budgets));
+            throw new UsageException("--eps: every budget must be in [0, 1] (pixels are in [0, 1]), got " + Arrays.toString(budgets));
         }
-        if (steps < 1 || images < 1 || examples < 0) {
-            throw new CommandLine.ParameterException(cli, "--steps and --images must be >= 1 and --examples >= 0");
-        }
-        if (!data.equals("fashion-mnist")) {
-            throw new CommandLine.ParameterException(cli, "--data must be fashion-mnist, not " + data);
-        }
-        try (SavedClassifier c = SavedClassifier.load(modelFile, cli)) {
-            checkFashionMnist(c, cli);
-            int targetClass = target == null ? -1 : c.classOf(target, "--target", cli);
-            try (Dataset test = fashionMnistTest(cli); Ops ops = Backend.newDefaultOps()) {
+        Options.atLeast("--steps", steps, 1);
+        Options.atLeast("--images", images, 1);
+        Options.atLeast("--examples", examples, 0);
+        Options.oneOf("--data", data, "fashion-mnist");
+        try (SavedClassifier c = SavedClassifier.load(modelFile)) {
+            checkFashionMnist(c);
+            int targetClass = target == null ? -1 : c.classOf(target, "--target");
+            Options.outputFolder("--out", out);
+            try (Dataset test = fashionMnistTest(); Ops ops = Backend.newDefaultOps()) {
                 int[] rows = AdversarialExamples.correctlyClassified(c.model(), ops, test, images, seed);
                 if (rows.length == 0) {
-                    throw new CommandLine.ParameterException(cli, "the model labels none of the test images correctly: nothing to attack");
+                    throw new UsageException("--model " + modelFile + " labels none of the test images correctly: nothing to attack");
                 }
                 List<String> names = c.classes();
                 try (Dataset sample = test.select(rows)) {
@@ -96,7 +94,6 @@ public final class AdversarialCommand implements Callable<Integer> {
                         o.println(String.format(Locale.ROOT, "%-8.3f %-10s %-10s%s", budgets[b], percent(curve.fgsm()[b]),
                                 percent(curve.iterative()[b]), targetClass < 0 ? "" : percent(curve.targeted()[b])).stripTrailing());
                     }
-                    Files.createDirectories(out);
                     Path chart = out.resolve("adversarial-success.png");
                     AdversarialExamples.chart(chart, curve, sample.size(), names);
                     Path grid = out.resolve("adversarial-examples.png");
@@ -119,19 +116,19 @@ public final class AdversarialCommand implements Callable<Integer> {
     }
 
     /** The model must take Fashion-MNIST's 28x28 grey images and give its 10 classes. */
-    static void checkFashionMnist(SavedClassifier c, CommandLine cli) {
+    void checkFashionMnist(SavedClassifier c) {
         Shape sample = c.model().sampleShape();
         if (!sample.equals(Shape.of(1, 28, 28))) {
-            throw new CommandLine.ParameterException(cli, "the model takes samples " + sample + " but Fashion-MNIST images are (1, 28, 28)");
+            throw new UsageException("--model " + modelFile + " takes samples " + sample + " but Fashion-MNIST images are (1, 28, 28)");
         }
         if (c.classCount() != 10) {
-            throw new CommandLine.ParameterException(cli, "the model has " + c.classCount() + " classes but Fashion-MNIST has 10");
+            throw new UsageException("--model " + modelFile + " has " + c.classCount() + " classes but Fashion-MNIST has 10");
         }
     }
 
-    static Dataset fashionMnistTest(CommandLine cli) throws IOException {
+    static Dataset fashionMnistTest() throws IOException {
         if (!FashionMnist.installed()) {
-            throw new CommandLine.ParameterException(cli, FashionMnist.notInstalledMessage());
+            throw new UsageException(FashionMnist.notInstalledMessage());
         }
         return FashionMnist.test();
     }

@@ -44,9 +44,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        if (batch < 1 || runs < 1) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--batch and --runs must be >= 1");
-        }
+        Options.atLeast("--batch", batch, 1);
+        Options.atLeast("--runs", runs, 1);
         try (Model net = AlexNet.create(1000, 1); Ops ops = Backend.newDefaultOps()) {
             double gflop = net.flopsPerSample() / 1e9;
             out.printf(Locale.ROOT, "AlexNet: %,d parameters, %.2f GFLOP per image forward; backend %s, OMP_NUM_THREADS=%s%n",

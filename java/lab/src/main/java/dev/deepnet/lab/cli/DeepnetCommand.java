@@ -1,5 +1,6 @@
 package dev.deepnet.lab.cli;
 
+import dev.deepnet.ops.Backend;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -20,8 +21,64 @@ public final class DeepnetCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
+    /** The exit code of a user's mistake (picocli's for a usage error); 1 is a failed run or a bug. */
+    static final int USAGE_ERROR = CommandLine.ExitCode.USAGE;
+
     public static void main(String[] args) {
-        System.exit(new CommandLine(new DeepnetCommand()).execute(args));
+        System.exit(commandLine().execute(args));
+    }
+
+    /**
+     * The command line as {@link #main} runs it. Every mistake of the user's becomes one line on
+     * standard error, {@code deepnet <command>: <reason>}, and exit code {@value #USAGE_ERROR}: an
+     * argument picocli cannot parse, a {@link UsageException} from a command, a backend setting
+     * that cannot be honoured. Any other exception is a bug: its stack trace is printed, exit code 1.
+     */
+    public static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new DeepnetCommand());
+        cli.setParameterExceptionHandler(DeepnetCommand::unparsable);
+        cli.setExecutionExceptionHandler(DeepnetCommand::failed);
+        return cli;
+    }
+
+    private static int unparsable(CommandLine.ParameterException e, String[] args) {
+        CommandLine command = e.getCommandLine();
+        String name = command.getCommandSpec().qualifiedName();
+        String message = e.getMessage().endsWith(".") ? e.getMessage().substring(0, e.getMessage().length() - 1) : e.getMessage();
+        if (e instanceof CommandLine.UnmatchedArgumentException u) {
+            String first = u.getUnmatched().isEmpty() ? "" : u.getUnmatched().getFirst();
+            if (!command.getSubcommands().isEmpty() && !first.startsWith("-")) {
+                message = "no command '" + first + "'";
+            }
+            if (!u.getSuggestions().isEmpty()) {
+                message += " (did you mean " + String.join(" or ", u.getSuggestions()) + "?)";
+            }
+        }
+        command.getErr().println(name + ": " + message + "; see " + name + " --help");
+        return USAGE_ERROR;
+    }
+
+    private static int failed(Exception e, CommandLine command, CommandLine.ParseResult parsed) throws Exception {
+        String mistake = mistake(e);
+        if (mistake == null) {
+            throw e; // a bug: picocli prints the stack trace and exits with 1
+        }
+        command.getOut().flush();
+        command.getErr().println(command.getCommandSpec().qualifiedName() + ": " + mistake);
+        return USAGE_ERROR;
+    }
+
+    /**
+     * The message of the user's mistake that {@code e} is or wraps (work run on other threads
+     * arrives wrapped), or null when it is none.
+     */
+    static String mistake(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof UsageException || t instanceof Backend.SelectionException) {
+                return t.getMessage();
+            }
+        }
+        return null;
     }
 
     /** deepnet's version: the jar manifest's, or "development build" when run from classes. */

@@ -62,23 +62,20 @@ public final class FoolCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         CommandLine cli = spec.commandLine();
         PrintWriter o = cli.getOut();
-        if (!start.equals("noise") && !start.equals("blank")) {
-            throw new CommandLine.ParameterException(cli, "--start must be noise or blank, not " + start);
-        }
+        Options.oneOf("--start", start, "noise", "blank");
         boolean noise = start.equals("noise");
-        FoolingImageGenerator generator;
-        try {
-            generator = (noise ? FoolingImageGenerator.fromNoise(seed) : FoolingImageGenerator.fromBlank(blank))
-                    .confidence(confidence).maxSteps(maxSteps).stepSize(stepSize);
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(cli, e.getMessage().replace("FoolingImageGenerator: ", ""));
+        if (!noise) {
+            Options.within("--blank", blank, Options.Interval.closed(0, 1));
         }
-        if (!noise && !(blank >= 0 && blank <= 1)) {
-            throw new CommandLine.ParameterException(cli, "--blank must be in [0, 1], got " + blank);
-        }
-        try (SavedClassifier c = SavedClassifier.load(modelFile, cli)) {
+        Options.within("--confidence", confidence, Options.Interval.open(0, 1));
+        Options.atLeast("--max-steps", maxSteps, 1);
+        Options.positive("--step-size", stepSize);
+        FoolingImageGenerator generator = (noise ? FoolingImageGenerator.fromNoise(seed) : FoolingImageGenerator.fromBlank(blank))
+                .confidence(confidence).maxSteps(maxSteps).stepSize(stepSize);
+        try (SavedClassifier c = SavedClassifier.load(modelFile)) {
             int[] classes = classNames.isEmpty() ? allClasses(c.classCount())
-                    : classNames.stream().mapToInt(n -> c.classOf(n, "--class", cli)).toArray();
+                    : classNames.stream().mapToInt(n -> c.classOf(n, "--class")).toArray();
+            Options.outputFolder("--out", out);
             Shape sample = c.model().sampleShape();
             List<FoolingImageGenerator.Fooling> fooled;
             float[] pixels;

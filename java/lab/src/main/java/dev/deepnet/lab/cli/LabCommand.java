@@ -3,6 +3,7 @@ package dev.deepnet.lab.cli;
 import dev.deepnet.lab.experiments.Experiment;
 import dev.deepnet.lab.experiments.Experiments;
 import dev.deepnet.lab.experiments.LabReport;
+import dev.deepnet.ops.Backend;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -47,10 +48,12 @@ public final class LabCommand implements Callable<Integer> {
         } else {
             for (String n : names) {
                 chosen.add(Experiments.all().stream().filter(e -> e.name().equals(n)).findFirst()
-                        .orElseThrow(() -> new CommandLine.ParameterException(spec.commandLine(), "unknown experiment '" + n + "'; known: "
+                        .orElseThrow(() -> new UsageException("unknown experiment '" + n + "'; known: "
                                 + String.join(", ", Experiments.all().stream().map(Experiment::name).toList()))));
             }
         }
+        Options.outputFolder("--out", out);
+        Backend.selected(); // a backend setting that cannot be honoured fails now, not after the experiments that need no backend
         List<Experiment.Result> results = new ArrayList<>();
         boolean allHeld = true;
         for (Experiment e : chosen) {

@@ -4,11 +4,10 @@ import dev.deepnet.data.Dataset;
 import dev.deepnet.data.FashionMnist;
 import dev.deepnet.data.ImageFolder;
 import dev.deepnet.infer.Classifier;
-import dev.deepnet.io.ModelFile;
 import dev.deepnet.lab.report.OcclusionFigures;
 import dev.deepnet.lab.report.OcclusionFigures.Labelled;
-import dev.deepnet.nn.Model;
 import dev.deepnet.occlusion.BandOcclusion;
+import dev.deepnet.occlusion.LaplacianPyramid;
 import dev.deepnet.occlusion.OcclusionSensitivity;
 import dev.deepnet.occlusion.SensitivityMap;
 import dev.deepnet.ops.Backend;
@@ -95,39 +94,33 @@ public final class OccludeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter o = spec.commandLine().getOut();
-        if (images < 1) {
-            throw bad("--images must be >= 1, got " + images);
+        Options.atLeast("--images", images, 1);
+        Options.atLeast("--levels", levels, 1);
+        Options.atLeast("--candidates", candidates, 1);
+        Options.atLeast("--rounds", rounds, 1);
+        Options.within("--min-probability", minProbability, Options.Interval.closedOpen(0, 1));
+        Options.atLeast("--patch", patch, 1);
+        Options.atLeast("--stride", stride, 1);
+        if (fill != null) {
+            Options.finite("--fill", fill);
         }
-        if (!Files.isRegularFile(modelFile)) {
-            throw bad("--model " + modelFile + ": no such file (train one with: deepnet train --model lenet --data fashion-mnist)");
-        }
-        List<String> modelClasses;
-        Model model;
-        try {
-            modelClasses = ModelFile.classes(modelFile);
-            model = ModelFile.load(modelFile);
-        } catch (IOException e) {
-            throw bad("--model " + modelFile + " is not a model deepnet can load: " + e.getMessage());
-        }
-        try (model; Loaded loaded = load(model.sampleShape()); Ops ops = Backend.newDefaultOps()) {
-            Dataset test = loaded.test();
-            Shape sample = model.sampleShape();
-            if (!sample.equals(test.inputs().shape().sample())) {
-                throw bad("the model takes images " + sample + " but " + data + "'s are " + test.inputs().shape().sample());
-            }
-            Classifier classifier;
-            try {
-                classifier = new Classifier(model, ops, Math.max(candidates, 16));
-            } catch (IllegalArgumentException e) {
-                throw bad("--model " + modelFile + " is not a classifier: " + e.getMessage());
-            }
-            try (classifier) {
-                if (classifier.classes() != loaded.classes().size()) {
-                    throw bad("the model has " + classifier.classes() + " classes but " + data + " has " + loaded.classes().size());
+        try (SavedClassifier saved = SavedClassifier.load(modelFile)) {
+            Shape sample = saved.model().sampleShape();
+            checkAgainstTheImages(sample);
+            Options.outputFolder("--out", out);
+            try (Loaded loaded = load(sample); Ops ops = Backend.newDefaultOps();
+                 Classifier classifier = new Classifier(saved.model(), ops, Math.max(candidates, 16))) {
+                Dataset test = loaded.test();
+                if (!sample.equals(test.inputs().shape().sample())) {
+                    throw bad("--model " + modelFile + " takes images " + sample + " but " + data + "'s are "
+                            + test.inputs().shape().sample());
                 }
-                List<String> names = modelClasses.size() == classifier.classes() ? modelClasses : loaded.classes();
+                if (classifier.classes() != loaded.classes().size()) {
+                    throw bad("--model " + modelFile + " has " + classifier.classes() + " classes but " + data + " has "
+                            + loaded.classes().size());
+                }
+                List<String> names = saved.classes().size() == classifier.classes() ? saved.classes() : loaded.classes();
                 int[] picked = pick(test.size(), Math.min(images, test.size()), seed);
-                Files.createDirectories(out);
                 o.printf(Locale.ROOT, "occlude: %s on %d %s images, mode %s, backend %s%n", modelFile, picked.length, data, mode,
                         ops.name());
                 Path figure = mode == Mode.bands ? bands(o, classifier, test, picked, names)
@@ -138,14 +131,24 @@ public final class OccludeCommand implements Callable<Integer> {
         return 0;
     }
 
-    private Path bands(PrintWriter o, Classifier classifier, Dataset test, int[] picked, List<String> names) throws IOException {
-        BandOcclusion search;
-        try {
-            search = BandOcclusion.builder(classifier::probabilities, classifier.sampleShape()).levels(levels).candidates(candidates).maxRounds(rounds)
-                    .minProbability(minProbability).seed(seed).build();
-        } catch (IllegalArgumentException e) {
-            throw bad(e.getMessage());
+    /** The options that depend on the images' size, checked before the work starts. */
+    private void checkAgainstTheImages(Shape sample) {
+        if (sample.rank() != 3) {
+            throw bad("--model " + modelFile + " takes samples " + sample + ", not images (channels, height, width)");
         }
+        if (mode == Mode.bands && levels > LaplacianPyramid.maxLevels(sample)) {
+            throw bad("--levels " + levels + " is more bands than images of " + sample + " have: give at most "
+                    + LaplacianPyramid.maxLevels(sample));
+        }
+        int side = Math.min(sample.intDim(1), sample.intDim(2));
+        if (mode == Mode.sensitivity && patch > side) {
+            throw bad("--patch " + patch + " does not fit in images of " + sample + ": give at most " + side);
+        }
+    }
+
+    private Path bands(PrintWriter o, Classifier classifier, Dataset test, int[] picked, List<String> names) throws IOException {
+        BandOcclusion search = BandOcclusion.builder(classifier::probabilities, classifier.sampleShape()).levels(levels).candidates(candidates)
+                .maxRounds(rounds).minProbability(minProbability).seed(seed).build();
         List<Labelled<BandOcclusion.Result>> results = new ArrayList<>();
         double[] mean = new double[levels];
         long t0 = System.nanoTime();
@@ -180,24 +183,14 @@ public final class OccludeCommand implements Callable<Integer> {
 
     private Path sensitivity(PrintWriter o, Classifier classifier, Dataset test, int[] picked, List<String> names, float grey)
             throws IOException {
-        OcclusionSensitivity sensitivity;
-        try {
-            sensitivity = new OcclusionSensitivity(patch, stride, grey);
-        } catch (IllegalArgumentException e) {
-            throw bad(e.getMessage());
-        }
+        OcclusionSensitivity sensitivity = new OcclusionSensitivity(patch, stride, grey);
         Shape shape = classifier.sampleShape();
         List<Labelled<SensitivityMap>> maps = new ArrayList<>();
         List<float[]> originals = new ArrayList<>();
         for (int index : picked) {
             float[] x = image(test, index);
             int truth = test.label(index);
-            SensitivityMap m;
-            try {
-                m = sensitivity.map(classifier::probabilities, x, shape, truth);
-            } catch (IllegalArgumentException e) {
-                throw bad(e.getMessage());
-            }
+            SensitivityMap m = sensitivity.map(classifier::probabilities, x, shape, truth);
             int worst = 0;
             for (int i = 1; i < m.drops().length; i++) {
                 worst = m.drops()[i] > m.drops()[worst] ? i : worst;
@@ -219,14 +212,19 @@ public final class OccludeCommand implements Callable<Integer> {
             return new Loaded(FashionMnist.test(), FashionMnist.CLASSES, 0.5f);
         }
         Path dir = Path.of(data);
-        if (!Files.isDirectory(dir)) {
+        if (data.isBlank() || !Files.isDirectory(dir)) {
             throw bad("--data must be fashion-mnist or a folder; " + dir + " is neither");
         }
         if (sample.rank() != 3 || sample.dim(0) != 3 || sample.dim(1) != sample.dim(2)) {
-            throw bad("an image folder is read as square RGB images, but the model takes " + sample);
+            throw bad("--data " + dir + ": an image folder is read as square RGB images, but the model takes " + sample);
         }
         int crop = sample.intDim(1);
-        ImageFolder folder = ImageFolder.load(dir, crop * 256 / 227, crop);
+        ImageFolder folder;
+        try {
+            folder = ImageFolder.load(dir, crop * 256 / 227, crop);
+        } catch (IOException e) { // no class folders, an unreadable image, ...: the message names the file
+            throw bad("--data " + e.getMessage());
+        }
         // Normalised per channel: 0 is the data set's mean, a neutral grey.
         return new Loaded(folder.dataset(), folder.classes(), 0f);
     }
@@ -251,7 +249,7 @@ public final class OccludeCommand implements Callable<Integer> {
         return test.inputs().slice(index, index + 1).toArray();
     }
 
-    private CommandLine.ParameterException bad(String message) {
-        return new CommandLine.ParameterException(spec.commandLine(), message);
+    private static UsageException bad(String message) {
+        return new UsageException(message);
     }
 }

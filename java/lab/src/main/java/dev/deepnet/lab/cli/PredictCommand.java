@@ -42,12 +42,18 @@ public final class PredictCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        if (top < 1) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--top must be >= 1, got " + top);
+        Options.atLeast("--top", top, 1);
+        SavedClassifier.load(modelFile).close(); // every way the file can be wrong, as one line naming it
+        Predictor loaded;
+        try {
+            loaded = Predictor.load(modelFile, b -> b.maxBatch(1).threads(Predictor.defaultThreads(), 1));
+        } catch (IOException e) { // what the checks above let through: labels or preprocessing that do not fit the model
+            throw new UsageException(SavedClassifier.OPTION + " " + modelFile + ": " + e.getMessage(), e);
         }
-        try (Predictor predictor = Predictor.load(modelFile, b -> b.maxBatch(1).threads(Predictor.defaultThreads(), 1))) {
-            ImagePreprocessing preprocessing = predictor.preprocessing().orElseThrow(() -> new IOException("the model takes samples "
-                    + predictor.model().sampleShape() + ", which predict does not know how to make from an image")).inverted(invert);
+        try (Predictor predictor = loaded) {
+            ImagePreprocessing preprocessing = predictor.preprocessing().orElseThrow(() -> new UsageException(SavedClassifier.OPTION
+                    + " " + modelFile + " takes samples " + predictor.model().sampleShape()
+                    + ", which predict does not know how to make from an image")).inverted(invert);
             int failures = 0;
             for (Path image : images) {
                 ImagePreprocessing.Prepared input;

@@ -7,33 +7,47 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import picocli.CommandLine;
 
 /**
- * A classifier loaded from a model file for the commands that probe one (adversarial, fool):
- * the model and how its output reads as classes (their labels, whether it ends in a softmax).
- * Every way the file can be wrong becomes one line naming the file and the problem, not a stack
- * trace.
+ * A classifier loaded from a model file, the one way every command that takes {@code --model}
+ * loads it: the model and how its output reads as classes (their labels, whether it ends in a
+ * softmax). Every way the file can be wrong is a {@link UsageException} naming the option, the
+ * file and the problem.
  */
 record SavedClassifier(Model model, ClassOutput output) implements AutoCloseable {
 
-    static SavedClassifier load(Path file, CommandLine cli) {
+    static final String OPTION = "--model";
+
+    static SavedClassifier load(Path file) {
+        String given = OPTION + " " + file;
+        if (Files.isDirectory(file)) {
+            throw new UsageException(given + ": a folder, not a model file (deepnet train saves them as <model>.safetensors)");
+        }
         if (!Files.isRegularFile(file)) {
-            throw new CommandLine.ParameterException(cli, "--model " + file + ": no such file (save one with deepnet train)");
+            throw new UsageException(given + ": no such file (save one with deepnet train)");
+        }
+        ModelFile.Limits limits;
+        try {
+            limits = ModelFile.Limits.fromSystemProperties();
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage(), e);
         }
         List<String> names;
         Model model;
         try {
             names = ModelFile.classes(file);
-            model = ModelFile.load(file);
-        } catch (IOException | RuntimeException e) {
-            throw new CommandLine.ParameterException(cli, "--model " + file + " cannot be loaded as a deepnet model: " + e.getMessage());
+            model = ModelFile.load(file, limits);
+        } catch (IOException e) { // every way a file can be wrong: SafeTensorsException, or the file system's
+            String problem = e.getMessage() == null ? Options.reason(e) : e.getMessage();
+            // The loader's messages start with the file, already named here.
+            problem = problem.startsWith(file + ": ") ? problem.substring(file.toString().length() + 2) : problem;
+            throw new UsageException(given + ": not a model deepnet can load: " + problem, e);
         }
         try {
             return new SavedClassifier(model, ClassOutput.of(model, names));
         } catch (IllegalArgumentException e) {
             model.close();
-            throw new CommandLine.ParameterException(cli, "--model " + file + " is not a classifier: " + e.getMessage());
+            throw new UsageException(given + ": not a classifier: " + e.getMessage(), e);
         }
     }
 
@@ -47,11 +61,11 @@ record SavedClassifier(Model model, ClassOutput output) implements AutoCloseable
     }
 
     /** A class given by name (any case) or index, checked against the model's classes. */
-    int classOf(String given, String option, CommandLine cli) {
+    int classOf(String given, String option) {
         try {
             return output.classOf(given);
         } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(cli, option + " " + e.getMessage());
+            throw new UsageException(option + " " + e.getMessage(), e);
         }
     }
 

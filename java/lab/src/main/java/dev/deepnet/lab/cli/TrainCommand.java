@@ -77,23 +77,28 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter o = spec.commandLine().getOut();
-        if (epochs < 1 || batch < 1 || !(lr > 0)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--epochs and --batch must be >= 1 and --lr > 0");
+        Options.oneOf("--model", model, "lenet", "alexnet");
+        Options.atLeast("--epochs", epochs, 1);
+        Options.atLeast("--batch", batch, 1);
+        Options.positive("--lr", lr);
+        if (limit != null) {
+            Options.atLeast("--limit", limit, 1);
         }
+        Options.within("--validation-split", validationSplit, Options.Interval.open(0, 1));
+        Options.outputFolder("--out", out);
         Loaded sets = load();
         try (Dataset train = sets.train(); Dataset test = sets.test();
-             Model net = switch (model) {
-                 case "lenet" -> LeNet.create(sets.classes().size(), seed);
-                 case "alexnet" -> AlexNet.create(sets.classes().size(), seed);
-                 default -> throw new CommandLine.ParameterException(spec.commandLine(), "--model must be lenet or alexnet, not " + model);
-             };
+             Model net = model.equals("lenet") ? LeNet.create(sets.classes().size(), seed) : AlexNet.create(sets.classes().size(), seed);
              Ops ops = Backend.newDefaultOps()) {
             Shape sample = train.inputs().shape().sample();
             if (!net.sampleShape().equals(sample)) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--model " + model + " takes samples " + net.sampleShape()
+                throw new UsageException("--model " + model + " takes samples " + net.sampleShape()
                         + " but the data's are " + sample + "; use lenet with fashion-mnist, alexnet with image folders");
             }
-            Files.createDirectories(out);
+            if (batch > train.size()) {
+                throw new UsageException("--batch " + batch + " is more than the " + train.size() + " training samples; give at most "
+                        + train.size());
+            }
             o.printf(Locale.ROOT, "training %s on %s: %d training and %d test samples, %d classes; backend %s%n", model, data,
                     train.size(), test.size(), sets.classes().size(), ops.name());
             o.print(net.summary());
@@ -132,7 +137,7 @@ public final class TrainCommand implements Callable<Integer> {
     private Loaded load() throws IOException {
         if (data.equals("fashion-mnist")) {
             if (!FashionMnist.installed()) {
-                throw new CommandLine.ParameterException(spec.commandLine(), FashionMnist.notInstalledMessage());
+                throw new UsageException(FashionMnist.notInstalledMessage());
             }
             Dataset train = FashionMnist.train();
             if (limit != null && limit < train.size()) {
@@ -143,15 +148,23 @@ public final class TrainCommand implements Callable<Integer> {
             return new Loaded(train, FashionMnist.test(), FashionMnist.CLASSES, ImagePreprocessing.grey(28, 28));
         }
         Path dir = Path.of(data);
-        if (!Files.isDirectory(dir)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--data must be fashion-mnist or a folder; " + dir + " is neither");
+        if (data.isBlank() || !Files.isDirectory(dir)) {
+            throw new UsageException("--data must be fashion-mnist or a folder; " + dir + " is neither");
         }
         ImagePreprocessing preprocessing = ImagePreprocessing.imagenet(227); // shorter side 256, centre 227, ImageNet mean and std
-        ImageFolder folder = ImageFolder.load(dir, preprocessing.resize(), preprocessing.width(), preprocessing.mean(), preprocessing.std(),
-                false);
-        Dataset all = folder.dataset();
-        Dataset[] parts = all.split(1 - validationSplit, seed);
-        all.close();
+        ImageFolder folder;
+        try {
+            folder = ImageFolder.load(dir, preprocessing.resize(), preprocessing.width(), preprocessing.mean(), preprocessing.std(), false);
+        } catch (IOException e) { // no class folders, an unreadable image, ...: the message names the file
+            throw new UsageException("--data " + e.getMessage(), e);
+        }
+        Dataset[] parts;
+        try (Dataset all = folder.dataset()) {
+            parts = all.split(1 - validationSplit, seed);
+        } catch (IllegalArgumentException e) { // the fraction is checked above: too few images for it
+            throw new UsageException("--validation-split " + validationSplit + " of the " + folder.files().size()
+                    + " images in " + dir + " leaves the training or the test set empty", e);
+        }
         Dataset train = parts[0];
         if (limit != null && limit < train.size()) {
             Dataset full = train;

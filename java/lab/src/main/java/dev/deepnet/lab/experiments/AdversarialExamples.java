@@ -99,7 +99,7 @@ public final class AdversarialExamples implements Experiment {
         return Arrays.copyOf(chosen, found);
     }
 
-    /** Every attack at every budget on {@code sample}; {@code target} < 0 skips the targeted attack. */
+    /** Every attack at every budget on {@code sample}; {@code target < 0} skips the targeted attack. */
     public static Curve measure(Model model, Ops ops, Dataset sample, double[] budgets, int steps, int target) {
         double[] fgsm = new double[budgets.length];
         double[] iterative = new double[budgets.length];

@@ -13,7 +13,7 @@ import java.util.SplittableRandom;
  * neurons, one per level of height from the ground (neuron 0) up (neuron 9).
  *
  * <p>Encoding: an animal of height h (in levels) darkens the wall below h, so neuron i is
- * active (about 0.9) for i < h and quiet (about 0.1) above. Cheetahs are short (h = 3), zebras
+ * active (about 0.9) for {@code i < h} and quiet (about 0.1) above. Cheetahs are short (h = 3), zebras
  * medium (6), giraffes tall (9); each shadow's height varies by -1, 0 or +1 level and each
  * activation by up to ±0.05, uniformly, from a seeded stream.
  */

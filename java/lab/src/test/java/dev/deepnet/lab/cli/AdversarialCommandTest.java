@@ -87,7 +87,7 @@ class AdversarialCommandTest {
         Path junk = Files.writeString(dir.resolve("junk.safetensors"), "not a model");
         Run notAModel = run("fool", "--model", junk.toString());
         assertEquals(2, notAModel.exit());
-        assertTrue(notAModel.err().contains("cannot be loaded as a deepnet model"), notAModel.err());
+        assertTrue(notAModel.err().contains("not a model deepnet can load"), notAModel.err());
 
         Path features = dir.resolve("features.safetensors");
         try (Model conv = Model.sequential(Shape.of(1, 28, 28), 1, new Conv2d(1, 2, 3, 1, 1))) {
@@ -95,7 +95,7 @@ class AdversarialCommandTest {
         }
         Run notAClassifier = run("fool", "--model", features.toString());
         assertEquals(2, notAClassifier.exit());
-        assertTrue(notAClassifier.err().contains("is not a classifier: a classifier outputs one score per class, but this model's output per sample is (2, 28, 28)"), notAClassifier.err());
+        assertTrue(notAClassifier.err().contains(": not a classifier: a classifier outputs one score per class, but this model's output per sample is (2, 28, 28)"), notAClassifier.err());
 
         Path small = dir.resolve("small.safetensors");
         try (Model net = Model.sequential(Shape.of(1, 8, 8), 1, new Flatten(), new Dense(64, 10))) {
@@ -103,7 +103,7 @@ class AdversarialCommandTest {
         }
         Run wrongShape = run("adversarial", "--model", small.toString());
         assertEquals(2, wrongShape.exit());
-        assertTrue(wrongShape.err().contains("the model takes samples (1, 8, 8) but Fashion-MNIST images are (1, 28, 28)"), wrongShape.err());
+        assertTrue(wrongShape.err().contains("takes samples (1, 8, 8) but Fashion-MNIST images are (1, 28, 28)"), wrongShape.err());
     }
 
     @Test
@@ -123,6 +123,6 @@ class AdversarialCommandTest {
         assertTrue(cls.err().contains("--class 11 is not a class of the model"), cls.err());
         Run confidence = run("fool", "--model", model.toString(), "--confidence", "1.5");
         assertEquals(2, confidence.exit());
-        assertTrue(confidence.err().contains("confidence must be in (0, 1), got 1.5"), confidence.err());
+        assertTrue(confidence.err().contains("--confidence must be in (0, 1), got 1.5"), confidence.err());
     }
 }

@@ -13,7 +13,7 @@ class InfoCommandTest {
     @Test
     void printsVersionsIsaAndAPassingSelfCheck() {
         StringWriter out = new StringWriter();
-        CommandLine cli = new CommandLine(new DeepnetCommand());
+        CommandLine cli = DeepnetCommand.commandLine();
         cli.setOut(new PrintWriter(out));
         int exit = cli.execute("info");
         String text = out.toString();

@@ -74,7 +74,7 @@ class LabTest {
     @Test
     void labAllWritesOneSelfContainedReportWithEveryClaimHeld(@TempDir Path dir) throws Exception {
         StringWriter out = new StringWriter();
-        CommandLine cli = new CommandLine(new DeepnetCommand());
+        CommandLine cli = DeepnetCommand.commandLine();
         cli.setOut(new PrintWriter(out));
         int exit = cli.execute("lab", "all", "--out", dir.toString());
         assertEquals(0, exit, out.toString());
@@ -131,7 +131,7 @@ class LabTest {
     @Test
     void anUnknownExperimentIsNamed() {
         StringWriter err = new StringWriter();
-        CommandLine cli = new CommandLine(new DeepnetCommand());
+        CommandLine cli = DeepnetCommand.commandLine();
         cli.setErr(new PrintWriter(err));
         assertEquals(2, cli.execute("lab", "telepathy"));
         assertTrue(err.toString().contains("unknown experiment 'telepathy'"), err.toString());
