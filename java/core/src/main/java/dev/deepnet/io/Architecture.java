@@ -482,7 +482,7 @@ final class Architecture {
                 }
                 built.add(b.add(layer, inputs));
             }
-            return b.build(built.get(output), 0);
+            return b.buildForLoading(built.get(output)); // every parameter is read from the file next
         } catch (RuntimeException | Error e) {
             closeAll(made, e);
             throw e;

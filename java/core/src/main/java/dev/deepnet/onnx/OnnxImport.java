@@ -498,7 +498,7 @@ final class OnnxImport {
                 }
                 nodes.add(b.add(layer, inputs));
             }
-            Model model = b.build(nodes.get(output), 0);
+            Model model = b.buildForLoading(nodes.get(output)); // every parameter is read from the file next
             for (int i = 0; i < layers.size(); i++) {
                 Planned p = layers.get(i);
                 if (p.weight != null) {
