@@ -33,7 +33,7 @@ final class FloatArrayJson {
             while (true) {
                 int start = i;
                 i = number(body, i);
-                float v = Float.parseFloat(new String(body, start, i - start, java.nio.charset.StandardCharsets.US_ASCII));
+                float v = value(body, start, i);
                 if (Float.isInfinite(v)) {
                     throw new NotAnArray("number " + (n + 1) + " at byte " + start + " is out of the float range");
                 }
@@ -91,6 +91,77 @@ final class FloatArrayJson {
             i = d;
         }
         return i;
+    }
+
+    private static final double[] POWERS_OF_TEN = new double[23]; // 1e0 .. 1e22: every one exact in a double
+
+    static {
+        POWERS_OF_TEN[0] = 1;
+        for (int k = 1; k < POWERS_OF_TEN.length; k++) {
+            POWERS_OF_TEN[k] = POWERS_OF_TEN[k - 1] * 10;
+        }
+    }
+
+    /**
+     * The float nearest the valid JSON number in {@code b[start, end)}, as {@link Float#parseFloat}
+     * gives it, but without making a String for the common case (digits that make at most 2^53,
+     * a decimal exponent within 22: what clients print). Then the digits m and 10^|e| are exact
+     * doubles, so m * 10^e (or m / 10^-e) is the correctly rounded double d (Clinger's fast path),
+     * and (float) d is the correctly rounded float unless d lies exactly halfway between two floats
+     * (only there can rounding twice differ from rounding once): that case, and every other, goes to
+     * Float.parseFloat.
+     */
+    static float value(byte[] b, int start, int end) {
+        int i = start;
+        boolean negative = b[i] == '-';
+        if (negative) {
+            i++;
+        }
+        long m = 0;
+        int significant = 0;
+        int exponent = 0;
+        boolean exact = true;
+        for (; i < end && b[i] != '.' && b[i] != 'e' && b[i] != 'E'; i++) { // the integer part
+            int d = b[i] - '0';
+            if (significant < 18) {
+                m = m * 10 + d;
+                significant += m == 0 ? 0 : 1;
+            } else {
+                exact = false;
+            }
+        }
+        if (i < end && b[i] == '.') {
+            for (i++; i < end && b[i] != 'e' && b[i] != 'E'; i++) { // the fraction
+                int d = b[i] - '0';
+                if (significant < 18) {
+                    m = m * 10 + d;
+                    significant += m == 0 ? 0 : 1;
+                    exponent--;
+                } else {
+                    exact = false;
+                }
+            }
+        }
+        if (i < end) { // the exponent; validated, so 'e' or 'E', a sign maybe, digits
+            i++;
+            boolean minus = b[i] == '-';
+            if (b[i] == '-' || b[i] == '+') {
+                i++;
+            }
+            int e = 0;
+            for (; i < end; i++) {
+                e = Math.min(e * 10 + (b[i] - '0'), 100_000); // far past any float: the slow path says so
+            }
+            exponent += minus ? -e : e;
+        }
+        if (exact && m <= 1L << 53 && Math.abs(exponent) < POWERS_OF_TEN.length) {
+            double d = exponent >= 0 ? m * POWERS_OF_TEN[exponent] : m / POWERS_OF_TEN[-exponent];
+            float f = (float) d;
+            if ((double) f == d || ((double) f + (double) (d > f ? Math.nextUp(f) : Math.nextDown(f))) / 2 != d) {
+                return negative ? -f : f;
+            }
+        }
+        return Float.parseFloat(new String(b, start, end - start, java.nio.charset.StandardCharsets.US_ASCII));
     }
 
     private static int digits(byte[] b, int i) {
