@@ -68,12 +68,12 @@ final class PrometheusText {
         return d.toNanos() / 1e9;
     }
 
-    /** Whole numbers without a fraction, others as Java writes doubles (Prometheus reads both). */
+    /** Plain decimals ({@code 0.0001}, {@code 1}, {@code 0.104467563}), as Prometheus's own clients write bucket bounds. */
     private static String number(double v) {
         if (v == Math.rint(v) && Math.abs(v) < 1e15) {
             return Long.toString((long) v);
         }
-        return Double.toString(v);
+        return java.math.BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
     }
 
     @Override

@@ -293,6 +293,7 @@ class PredictionServerTest {
         assertTrue(text.contains("deepnet_http_requests_total{path=\"/health\",status=\"503\"} 1\n"), text);
         assertTrue(text.contains("deepnet_http_requests_total{path=\"/health\",status=\"200\"} 1\n"), text);
         assertTrue(text.contains("# TYPE deepnet_http_predict_duration_seconds histogram\n"), text);
+        assertTrue(text.contains("deepnet_http_predict_duration_seconds_bucket{le=\"0.0001\"} "), text);
         assertTrue(text.contains("deepnet_http_predict_duration_seconds_bucket{le=\"+Inf\"} 3\n"), text);
         assertTrue(text.contains("deepnet_http_predict_duration_seconds_count 3\n"), text);
         assertTrue(text.contains("deepnet_predictor_calls_total 3\n"), text);
