@@ -275,7 +275,16 @@ public final class ImageFolder implements AutoCloseable {
      * {@code limits} allow or than the heap can decode.
      */
     static BufferedImage decode(Path file, DataLimits limits) throws DataFormatException {
-        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+        return decode(file.toFile(), file, limits);
+    }
+
+    /**
+     * {@link #decode(Path, DataLimits)} of an image from {@code source} (an {@link ImageInputStream},
+     * or anything {@link ImageIO#createImageInputStream} takes), named {@code name} in messages.
+     */
+    static BufferedImage decode(Object source, Path name, DataLimits limits) throws DataFormatException {
+        Path file = name;
+        try (ImageInputStream in = source instanceof ImageInputStream given ? given : ImageIO.createImageInputStream(source)) {
             if (in == null) {
                 throw new DataFormatException(file, "unreadable image: the file cannot be opened");
             }

@@ -4,6 +4,7 @@ import dev.deepnet.tensor.Shape;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.IndexColorModel;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
  * How an image becomes a model's input sample {@code (channels, height, width)}: what a model was
@@ -208,6 +210,25 @@ public final class ImagePreprocessing {
             return apply(decoded);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(image + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * An encoded image (PNG, JPEG, BMP, GIF: e.g. the body of a request) as a sample, decoded
+     * within {@code limits} like a file: its size is read from its header and checked before
+     * decoding. {@code name} says where it came from in messages (the exception's
+     * {@link DataFormatException#file()} is {@code Path.of(name)}).
+     *
+     * @throws DataFormatException naming {@code name} when it cannot be decoded or is too large
+     * @throws IllegalArgumentException when it does not fit and this refuses such images
+     */
+    public Prepared apply(byte[] encoded, String name, DataLimits limits) throws IOException {
+        Path source = Path.of(name);
+        BufferedImage decoded = ImageFolder.decode(new MemoryCacheImageInputStream(new ByteArrayInputStream(encoded)), source, limits); // never a temporary file
+        try {
+            return apply(decoded);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
         }
     }
 

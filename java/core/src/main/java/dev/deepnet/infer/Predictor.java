@@ -5,6 +5,8 @@ import dev.deepnet.io.ModelFile;
 import dev.deepnet.io.SafeTensorsException;
 import dev.deepnet.nativelib.Lifetime;
 import dev.deepnet.nn.Model;
+import dev.deepnet.onnx.OnnxException;
+import dev.deepnet.onnx.OnnxFile;
 import dev.deepnet.ops.Backend;
 import dev.deepnet.ops.Ops;
 import java.awt.image.BufferedImage;
@@ -15,6 +17,8 @@ import java.util.ArrayDeque;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -312,14 +316,19 @@ public final class Predictor implements AutoCloseable {
     }
 
     /**
-     * A predictor for a deepnet model file ({@link ModelFile}): it owns the model (closing the
-     * predictor closes it), knows its class labels ({@link ModelFile#CLASSES_KEY}) and how images
-     * become its input ({@link ModelFile#PREPROCESSING_KEY}; for files saved without it,
-     * {@link ImagePreprocessing#defaultFor} the model's sample shape), on every core in
-     * single-threaded workers.
+     * A predictor for a deepnet model file ({@link ModelFile}) or, when its name ends in
+     * {@code .onnx}, an ONNX file ({@link OnnxFile#load}): it owns the model (closing the predictor
+     * closes it), knows its class labels and how images become its input, on every core in
+     * single-threaded workers. Labels and preprocessing come from the file's metadata under
+     * {@link ModelFile#CLASSES_KEY} and {@link ModelFile#PREPROCESSING_KEY} (a model file's metadata,
+     * or an ONNX file's {@code metadata_props}, as {@link OnnxFile#save(Model, Path, Map)} writes
+     * them); without them, the labels are numbered and the preprocessing is
+     * {@link ImagePreprocessing#defaultFor} the model's sample shape.
      *
      * @throws SafeTensorsException naming the file when it is not a deepnet model, or its labels or
      *     preprocessing do not fit the model
+     * @throws OnnxException naming the file when an {@code .onnx} file cannot be read, or its labels
+     *     or preprocessing do not fit the model
      */
     public static Predictor load(Path modelFile) throws IOException {
         return load(modelFile, settings -> { });
@@ -331,22 +340,35 @@ public final class Predictor implements AutoCloseable {
      * {@code Predictor.load(file, b -> b.threads(8, 2).maxBatch(32))}.
      */
     public static Predictor load(Path modelFile, Consumer<Builder> settings) throws IOException {
-        List<String> labels = ModelFile.classes(modelFile);
-        Optional<ImagePreprocessing> saved = ModelFile.preprocessing(modelFile);
-        Model model = ModelFile.load(modelFile);
+        boolean onnx = modelFile.getFileName() != null && modelFile.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".onnx");
+        List<String> labels;
+        Optional<ImagePreprocessing> saved;
+        if (onnx) {
+            Map<String, String> metadata = OnnxFile.metadata(modelFile);
+            try {
+                labels = ModelFile.classes(metadata);
+                saved = ModelFile.preprocessing(metadata);
+            } catch (IllegalArgumentException e) {
+                throw new OnnxException(modelFile, e.getMessage(), e);
+            }
+        } else {
+            labels = ModelFile.classes(modelFile);
+            saved = ModelFile.preprocessing(modelFile);
+        }
+        Model model = onnx ? OnnxFile.load(modelFile) : ModelFile.load(modelFile);
         Builder b = builder(model).ownModel();
         try {
             ImagePreprocessing p = saved.or(() -> ImagePreprocessing.defaultFor(model.sampleShape())).orElse(null);
+            String misfit = null;
             if (p != null && !p.sampleShape().equals(model.sampleShape())) {
-                throw new SafeTensorsException(modelFile, "its image preprocessing makes samples " + p.sampleShape()
-                        + " but its model takes " + model.sampleShape());
+                misfit = "its image preprocessing makes samples " + p.sampleShape() + " but its model takes " + model.sampleShape();
             }
-            if (!labels.isEmpty()) {
-                long outputs = model.shapes(1)[model.output().index()].size();
-                if (labels.size() != outputs) {
-                    throw new SafeTensorsException(modelFile, "it names " + labels.size() + " classes but its model outputs "
-                            + outputs + " values per sample");
-                }
+            long outputs = model.shapes(1)[model.output().index()].size();
+            if (misfit == null && !labels.isEmpty() && labels.size() != outputs) {
+                misfit = "it names " + labels.size() + " classes but its model outputs " + outputs + " values per sample";
+            }
+            if (misfit != null) {
+                throw onnx ? new OnnxException(modelFile, misfit) : new SafeTensorsException(modelFile, misfit);
             }
             b.labels(labels).preprocessing(p);
             settings.accept(b);

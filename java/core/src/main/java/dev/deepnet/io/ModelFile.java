@@ -92,31 +92,53 @@ public final class ModelFile {
             throws IOException {
         Map<String, String> meta = new LinkedHashMap<>(metadata);
         meta.put(ARCHITECTURE_KEY, architecture(model));
-        if (!classes.isEmpty()) {
-            meta.put(CLASSES_KEY, "[" + String.join(", ", classes.stream().map(Json::quote).toList()) + "]");
+        if (preprocessing != null && !preprocessing.sampleShape().equals(model.sampleShape())) {
+            throw new IllegalArgumentException("the preprocessing makes samples " + preprocessing.sampleShape()
+                    + " but the model takes " + model.sampleShape());
         }
-        if (preprocessing != null) {
-            if (!preprocessing.sampleShape().equals(model.sampleShape())) {
-                throw new IllegalArgumentException("the preprocessing makes samples " + preprocessing.sampleShape()
-                        + " but the model takes " + model.sampleShape());
-            }
-            meta.put(PREPROCESSING_KEY, preprocessingJson(preprocessing));
-        }
+        meta.putAll(classifierMetadata(classes, preprocessing));
         ModelWeights.save(model, file, meta);
     }
 
     /** The preprocessing saved with a model, if any (see {@link #PREPROCESSING_KEY}). */
     public static Optional<ImagePreprocessing> preprocessing(Path file) throws IOException {
-        String json = metadata(file, PREPROCESSING_KEY);
+        return fromMetadata(file, PREPROCESSING_KEY, ModelFile::preprocessing);
+    }
+
+    /**
+     * The preprocessing held under {@link #PREPROCESSING_KEY} in {@code metadata} (a model file's,
+     * or another format's key-value metadata, such as ONNX's {@code metadata_props}), if any.
+     *
+     * @throws IllegalArgumentException saying what is wrong when the value cannot be read
+     */
+    public static Optional<ImagePreprocessing> preprocessing(Map<String, String> metadata) {
+        String json = metadata.get(PREPROCESSING_KEY);
         if (json == null) {
             return Optional.empty();
         }
         try {
             return Optional.of(readPreprocessing(json));
         } catch (RuntimeException | Json.SyntaxException e) {
-            throw new SafeTensorsException(file, "its image preprocessing (metadata '" + PREPROCESSING_KEY + "') cannot be read: "
+            throw new IllegalArgumentException("its image preprocessing (metadata '" + PREPROCESSING_KEY + "') cannot be read: "
                     + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The metadata entries that say how a model reads as a classifier, as {@link #save} writes them:
+     * {@link #CLASSES_KEY} (when {@code classes} is not empty) and {@link #PREPROCESSING_KEY} (when
+     * {@code preprocessing} is not null), for formats that carry key-value metadata of their own
+     * ({@code OnnxFile.save(model, file, metadata)}).
+     */
+    public static Map<String, String> classifierMetadata(List<String> classes, ImagePreprocessing preprocessing) {
+        Map<String, String> meta = new LinkedHashMap<>();
+        if (!classes.isEmpty()) {
+            meta.put(CLASSES_KEY, "[" + String.join(", ", classes.stream().map(Json::quote).toList()) + "]");
+        }
+        if (preprocessing != null) {
+            meta.put(PREPROCESSING_KEY, preprocessingJson(preprocessing));
+        }
+        return meta;
     }
 
     static String preprocessingJson(ImagePreprocessing p) {
@@ -201,7 +223,28 @@ public final class ModelFile {
 
     /** The class names saved with a model, or an empty list. */
     public static List<String> classes(Path file) throws IOException {
-        String json = metadata(file, CLASSES_KEY);
+        return fromMetadata(file, CLASSES_KEY, ModelFile::classes);
+    }
+
+    /** What {@code reader} makes of the file's metadata value under {@code key}; its complaint as the file's. */
+    private static <T> T fromMetadata(Path file, String key, java.util.function.Function<Map<String, String>, T> reader)
+            throws IOException {
+        String value = metadata(file, key);
+        try {
+            return reader.apply(value == null ? Map.of() : Map.of(key, value));
+        } catch (IllegalArgumentException e) {
+            throw new SafeTensorsException(file, e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The class names held under {@link #CLASSES_KEY} in {@code metadata} (a model file's, or
+     * another format's key-value metadata), or an empty list.
+     *
+     * @throws IllegalArgumentException saying what is wrong when the value cannot be read
+     */
+    public static List<String> classes(Map<String, String> metadata) {
+        String json = metadata.get(CLASSES_KEY);
         if (json == null) {
             return List.of();
         }
@@ -210,9 +253,9 @@ public final class ModelFile {
             for (Object o : list(Json.parse(json), CLASSES_KEY)) {
                 out.add(string(o, "a class name"));
             }
-            return out;
+            return List.copyOf(out);
         } catch (RuntimeException | Json.SyntaxException e) {
-            throw new SafeTensorsException(file, "its class names cannot be read: " + e.getMessage(), e);
+            throw new IllegalArgumentException("its class names cannot be read: " + e.getMessage(), e);
         }
     }
 

@@ -1,12 +1,16 @@
 package dev.deepnet.onnx;
 
 import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.ExtensionRegistryLite;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.deepnet.io.ModelFile;
 import dev.deepnet.nn.Model;
 import dev.deepnet.nn.Parameter;
 import dev.deepnet.onnx.internal.OnnxProto.ModelProto;
+import dev.deepnet.onnx.internal.OnnxProto.StringStringEntryProto;
+import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
+import java.io.InputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -17,7 +21,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -51,7 +57,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * <p><b>Writing</b> emits opset {@value OnnxExport#OPSET}: every layer deepnet has, one node each
  * (a dense layer's nonlinearity a node of its own), input {@code input} and output {@code output}
  * with a symbolic batch dimension {@code N}, initializers named {@code <layer>.weight} and
- * {@code <layer>.bias}.
+ * {@code <layer>.bias}; and, given, metadata as the model's {@code metadata_props} (the class
+ * names and image preprocessing {@code Predictor.load} reads back, {@link #metadata}).
  */
 public final class OnnxFile {
     private OnnxFile() {}
@@ -114,16 +121,31 @@ public final class OnnxFile {
      * @throws IllegalArgumentException naming the layer when a layer has no ONNX form
      */
     public static void save(Model model, Path file) throws IOException {
+        save(model, file, Map.of());
+    }
+
+    /**
+     * {@link #save(Model, Path)} with {@code metadata} as the model's {@code metadata_props}, e.g.
+     * the class names and image preprocessing that {@code Predictor.load} reads back:
+     * {@code OnnxFile.save(model, file, ModelFile.classifierMetadata(labels, preprocessing))}.
+     */
+    public static void save(Model model, Path file, Map<String, String> metadata) throws IOException {
         long bytes = 0;
         for (Parameter p : model.parameters()) {
             bytes += p.shape().byteSize();
         }
-        save(model, file, bytes > EXTERNAL_DATA_ABOVE);
+        save(model, file, bytes > EXTERNAL_DATA_ABOVE, metadata);
     }
 
     /** {@link #save(Model, Path)}, with the parameters in {@code <file name>.data} when {@code externalData}. */
     static void save(Model model, Path file, boolean externalData) throws IOException {
+        save(model, file, externalData, Map.of());
+    }
+
+    private static void save(Model model, Path file, boolean externalData, Map<String, String> metadata) throws IOException {
         OnnxExport.checkExportable(model);
+        List<StringStringEntryProto> props = new ArrayList<>();
+        metadata.forEach((k, v) -> props.add(StringStringEntryProto.newBuilder().setKey(k).setValue(v).build()));
         Path target = file.toAbsolutePath();
         List<Path> temps = new ArrayList<>();
         model.lifetime().acquire(model); // the initializers are views of the parameters until written
@@ -140,6 +162,9 @@ public final class OnnxFile {
                 }
             } else {
                 proto = OnnxExport.toProto(model, null);
+            }
+            if (!props.isEmpty()) {
+                proto = proto.toBuilder().addAllMetadataProps(props).build(); // shallow: tensor data is not copied
             }
             Path temp = temp(target, temps);
             try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
@@ -165,6 +190,37 @@ public final class OnnxFile {
             model.lifetime().release();
         }
     }
+
+    /**
+     * The model's {@code metadata_props} (key-value pairs a producer attached, e.g.
+     * {@link ModelFile#CLASSES_KEY} and {@link ModelFile#PREPROCESSING_KEY} from
+     * {@link #save(Model, Path, Map)}), read without parsing the graph or its weights.
+     *
+     * @throws OnnxException when the file is not ONNX or a key appears twice
+     */
+    public static Map<String, String> metadata(Path file) throws IOException {
+        Map<String, String> out = new LinkedHashMap<>();
+        try (InputStream stream = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+            CodedInputStream in = CodedInputStream.newInstance(stream);
+            in.setSizeLimit(Integer.MAX_VALUE);
+            for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+                if (tag == METADATA_PROPS_TAG) {
+                    StringStringEntryProto e = in.readMessage(StringStringEntryProto.parser(), ExtensionRegistryLite.getEmptyRegistry());
+                    if (out.putIfAbsent(e.getKey(), e.getValue()) != null) {
+                        throw new OnnxException(file, "its metadata_props name the key '" + e.getKey() + "' twice");
+                    }
+                } else if (!in.skipField(tag)) {
+                    break; // an end-group tag: not a ModelProto
+                }
+            }
+        } catch (InvalidProtocolBufferException e) {
+            throw new OnnxException(file, "is not an ONNX model (its protobuf cannot be parsed: " + e.getMessage() + ")", e);
+        }
+        return out;
+    }
+
+    /** ModelProto.metadata_props: field 14, length-delimited. */
+    private static final int METADATA_PROPS_TAG = (ModelProto.METADATA_PROPS_FIELD_NUMBER << 3) | 2;
 
     private static Path temp(Path target, List<Path> temps) {
         Path t = target.resolveSibling("." + target.getFileName() + "." + Long.toHexString(ThreadLocalRandom.current().nextLong()) + ".tmp");

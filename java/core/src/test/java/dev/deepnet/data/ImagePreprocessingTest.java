@@ -1,5 +1,6 @@
 package dev.deepnet.data;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -91,6 +92,30 @@ class ImagePreprocessingTest {
         assertEquals(List.of("resized 40x40 to 4x4 (shorter side to 4, centre crop)"), p.apply(png).conversions());
         DataFormatException bad = assertThrows(DataFormatException.class, () -> p.apply(dir.resolve("missing.png")));
         assertTrue(bad.getMessage().contains("missing.png"), bad.getMessage());
+    }
+
+    @Test
+    void encodedBytesAreReadLikeTheFileWithinTheSameLimits(@TempDir Path dir) throws Exception {
+        ImagePreprocessing p = ImagePreprocessing.grey(28, 28);
+        BufferedImage photo = filled(64, 48, new Color(200, 40, 90));
+        Path png = dir.resolve("photo.png");
+        ImageIO.write(photo, "png", png.toFile());
+        ImagePreprocessing.Prepared fromFile = p.apply(png);
+        ImagePreprocessing.Prepared fromBytes = p.apply(java.nio.file.Files.readAllBytes(png), "request", DataLimits.defaults());
+        assertArrayEquals(fromFile.sample(), fromBytes.sample());
+        assertEquals(fromFile.conversions(), fromBytes.conversions());
+        byte[] jpeg = DecompressionBombs.encoded(photo, "jpeg");
+        assertEquals(28 * 28, p.apply(jpeg, "request", DataLimits.defaults()).sample().length);
+
+        DataFormatException bomb = assertThrows(DataFormatException.class,
+                () -> p.apply(DecompressionBombs.pngDeclaring(20_000, 20_000), "request", DataLimits.defaults().withMaxImagePixels(1 << 20)));
+        assertTrue(bomb.getMessage().startsWith("request: ") && bomb.getMessage().contains("refused before decoding"), bomb.getMessage());
+        DataFormatException junk = assertThrows(DataFormatException.class,
+                () -> p.apply("not an image".getBytes(java.nio.charset.StandardCharsets.US_ASCII), "request", DataLimits.defaults()));
+        assertTrue(junk.getMessage().contains("request: unreadable image"), junk.getMessage());
+        IllegalArgumentException refused = assertThrows(IllegalArgumentException.class, () -> p.withMismatch(ImagePreprocessing.Mismatch.REFUSE)
+                .apply(java.nio.file.Files.readAllBytes(png), "request", DataLimits.defaults()));
+        assertTrue(refused.getMessage().startsWith("request: the image is 64x48 colour"), refused.getMessage());
     }
 
     @Test

@@ -458,18 +458,30 @@ public final class OnnxFuzzFormat implements FuzzFormat {
         });
     }
 
-    /** Loads from a private folder holding the external data file, then runs one batch of 2 on the reference ops. */
+    /**
+     * Reads the metadata (Predictor.load does, before the model), then loads from a private folder
+     * holding the external data file and runs one batch of 2 on the reference ops.
+     */
     @Override
     public void load(Path file, Path scratch) throws IOException {
         Path folder = Files.createDirectories(scratch.resolve("onnx"));
         Files.write(folder.resolve(EXTERNAL), externalData());
         Path model = Files.copy(file, folder.resolve("model.onnx"), StandardCopyOption.REPLACE_EXISTING);
+        OnnxException metadataRefused = null;
+        try {
+            OnnxFile.metadata(model);
+        } catch (OnnxException e) { // the load below is still tried: its findings matter more
+            metadataRefused = e;
+        }
         // Tight limits: a fuzzed graph may describe layers whose activations would need gigabytes at run time.
         try (Model m = OnnxFile.load(model, new ModelFile.Limits(1 << 20, 1 << 20)); Ops ops = new ReferenceOps();
                 Plan plan = m.compileForInference(ops, 2)) {
             m.summary();
             plan.input().fill(0.5f);
             plan.forward(false);
+        }
+        if (metadataRefused != null) {
+            throw metadataRefused;
         }
     }
 

@@ -15,6 +15,8 @@ import dev.deepnet.nn.Flatten;
 import dev.deepnet.nn.MaxPool2d;
 import dev.deepnet.nn.Model;
 import dev.deepnet.nn.Relu;
+import dev.deepnet.onnx.OnnxException;
+import dev.deepnet.onnx.OnnxFile;
 import dev.deepnet.tensor.Shape;
 import java.awt.Color;
 import java.awt.Graphics2D;
@@ -177,5 +179,57 @@ class PredictorLoadTest {
                         e.getMessage());
             }
         }
+    }
+
+    @Test
+    void onnxFilesLoadWithLabelsAndPreprocessingFromTheirMetadataPropsOrDefaults(@TempDir Path dir) throws Exception {
+        Path withMeta = dir.resolve("fashion.onnx");
+        Path bare = dir.resolve("bare.ONNX");
+        ImagePreprocessing refuse = ImagePreprocessing.grey(28, 28).withMismatch(ImagePreprocessing.Mismatch.REFUSE);
+        float[] sample = ImagePreprocessing.grey(28, 28).apply(grey(28, 28)).sample();
+        float[] expected;
+        try (Model net = convnet(); Predictor oracle = new Predictor(net, 1)) {
+            OnnxFile.save(net, withMeta, ModelFile.classifierMetadata(LABELS, refuse));
+            OnnxFile.save(net, bare);
+            expected = SoftmaxOracle.of(oracle.predict(sample));
+        }
+        assertEquals(ModelFile.classifierMetadata(LABELS, refuse), OnnxFile.metadata(withMeta));
+        assertEquals(Map.of(), OnnxFile.metadata(bare));
+        Model model;
+        try (Predictor p = Predictor.load(withMeta, b -> b.threads(1, 1))) {
+            model = p.model();
+            assertEquals(LABELS, p.labels());
+            assertEquals(refuse, p.preprocessing().orElseThrow());
+            Classification c = p.classify(png(dir, "g.png", grey(28, 28)));
+            assertArrayEquals(expected, c.probabilities(), 1e-5f);
+            assertEquals(LABELS.get(c.best().index()), c.best().label());
+        }
+        assertFalse(model.lifetime().isAlive(), "closing the predictor closed the ONNX model");
+        try (Predictor p = Predictor.load(bare)) {
+            assertEquals(ImagePreprocessing.grey(28, 28), p.preprocessing().orElseThrow(), "the default for (1, 28, 28)");
+            assertEquals("class 3", p.labels().get(3));
+            assertArrayEquals(expected, p.classify(sample).probabilities(), 1e-5f);
+        }
+    }
+
+    @Test
+    void onnxMetadataThatDoesNotFitIsRefusedNamingTheFile(@TempDir Path dir) throws Exception {
+        Path twoLabels = dir.resolve("labels.onnx");
+        Path badJson = dir.resolve("json.onnx");
+        Path wrongSize = dir.resolve("size.onnx");
+        try (Model net = convnet()) {
+            OnnxFile.save(net, twoLabels, ModelFile.classifierMetadata(List.of("a", "b"), null));
+            OnnxFile.save(net, badJson, Map.of(ModelFile.CLASSES_KEY, "[\"a\", 3"));
+            OnnxFile.save(net, wrongSize, ModelFile.classifierMetadata(List.of(), ImagePreprocessing.grey(32, 32)));
+        }
+        OnnxException e = assertThrows(OnnxException.class, () -> Predictor.load(twoLabels));
+        assertTrue(e.getMessage().contains("labels.onnx") && e.getMessage().contains("names 2 classes but its model outputs 7"),
+                e.getMessage());
+        e = assertThrows(OnnxException.class, () -> Predictor.load(badJson));
+        assertTrue(e.getMessage().contains("json.onnx") && e.getMessage().contains("its class names cannot be read"), e.getMessage());
+        e = assertThrows(OnnxException.class, () -> Predictor.load(wrongSize));
+        assertTrue(e.getMessage().contains("makes samples (1, 32, 32) but its model takes (1, 28, 28)"), e.getMessage());
+        Path text = Files.writeString(dir.resolve("notes.onnx"), "not a model");
+        assertThrows(OnnxException.class, () -> Predictor.load(text));
     }
 }

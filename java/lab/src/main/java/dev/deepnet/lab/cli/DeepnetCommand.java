@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
         versionProvider = DeepnetCommand.Version.class,
         description = "Deep neural nets on CPUs from Java, at native speed (oneDNN through FFM).",
         subcommands = {InfoCommand.class, LabCommand.class, TrainCommand.class, PredictCommand.class, AdversarialCommand.class,
-                FoolCommand.class, OccludeCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                FoolCommand.class, OccludeCommand.class, BenchCommand.class, ServeCommand.class, CommandLine.HelpCommand.class})
 public final class DeepnetCommand implements Runnable {
 
     @CommandLine.Spec
