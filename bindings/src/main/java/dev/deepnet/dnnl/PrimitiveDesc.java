@@ -68,7 +68,7 @@ public final class PrimitiveDesc extends NativeHandle {
     }
 
     /**
-     * Forward convolution. src (N, C, H, W), weights (O, C, kH, kW), bias (O) or null,
+     * Forward convolution. src (N, C, H, W), weights (O, C, kH, kW) or, grouped, (G, O / G, C / G, kH, kW), bias (O) or null,
      * dst (N, O, oH, oW); strides, dilates and paddings have one value per spatial dimension.
      * Dilation is oneDNN's: 0 means dense (PyTorch's dilation minus one).
      */

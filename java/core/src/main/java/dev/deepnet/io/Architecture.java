@@ -96,10 +96,15 @@ final class Architecture {
         }
     }
 
+    /** {@code in} and {@code out} are multiples of the spec's groups (checked when read). */
     record ConvConfig(int in, int out, int kernelH, int kernelW, Conv2dSpec spec) implements LayerConfig {
         @Override
         public Map<String, Shape> parameters() {
-            return ordered("weight", Shape.of(out, in, kernelH, kernelW), "bias", Shape.of(out));
+            return ordered("weight", weight(), "bias", Shape.of(out));
+        }
+
+        private Shape weight() {
+            return Shape.of(out, in / spec.groups(), kernelH, kernelW);
         }
 
         @Override
@@ -108,7 +113,7 @@ final class Architecture {
             if (x.rank() != 4 || x.dim(1) != in) {
                 throw new IllegalArgumentException("expects input (N, " + in + ", H, W) but got " + x);
             }
-            return spec.outputShape(x, Shape.of(out, in, kernelH, kernelW));
+            return spec.outputShape(x, weight());
         }
 
         @Override
@@ -185,7 +190,7 @@ final class Architecture {
     /** The settings each layer kind has besides {@link #NODE_FIELDS}; a kind not listed is unknown. */
     private static final Map<String, Set<String>> LAYER_FIELDS = Map.ofEntries(
             Map.entry("dense", Set.of("in", "out", "activation")),
-            Map.entry("conv", Set.of("in", "out", "kernel", "stride", "padding", "dilation")),
+            Map.entry("conv", Set.of("in", "out", "kernel", "stride", "padding", "dilation", "groups")), // groups: optional, 1
             Map.entry("maxpool", Set.of("kernel", "stride", "padding", "count_padding")),
             Map.entry("avgpool", Set.of("kernel", "stride", "padding", "count_padding")),
             Map.entry("lrn", Set.of("size", "alpha", "beta", "k")),
@@ -399,13 +404,19 @@ final class Architecture {
                 int[] s = f.ints("stride", 2, 1);
                 int[] p = f.ints("padding", 4, 0);
                 int[] d = f.ints("dilation", 2, 1);
+                int groups = f.has("groups") ? f.positiveInt("groups") : 1; // files before grouped convolutions have none
+                int in = f.positiveInt("in");
+                int out = f.positiveInt("out");
+                if (in % groups != 0 || out % groups != 0) {
+                    throw new InvalidException(where + ": in " + in + " and out " + out + " must be multiples of groups " + groups);
+                }
                 Conv2dSpec spec;
                 try {
-                    spec = new Conv2dSpec(s[0], s[1], p[0], p[1], p[2], p[3], d[0], d[1]);
+                    spec = new Conv2dSpec(s[0], s[1], p[0], p[1], p[2], p[3], d[0], d[1], groups);
                 } catch (IllegalArgumentException e) {
                     throw new InvalidException(where + ": " + e.getMessage());
                 }
-                yield new ConvConfig(f.positiveInt("in"), f.positiveInt("out"), k[0], k[1], spec);
+                yield new ConvConfig(in, out, k[0], k[1], spec);
             }
             case "maxpool", "avgpool" -> {
                 int[] k = f.ints("kernel", 2, 1);
@@ -526,6 +537,10 @@ final class Architecture {
                 }
             }
             return new Fields(m, where);
+        }
+
+        boolean has(String key) {
+            return members.containsKey(key);
         }
 
         private Object get(String key) throws InvalidException {

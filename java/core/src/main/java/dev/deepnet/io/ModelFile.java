@@ -257,11 +257,14 @@ public final class ModelFile {
             case Conv2d c -> {
                 Shape w = c.weight().shape();
                 Conv2dSpec s = c.spec();
-                sb.append(", \"in\": ").append(w.dim(1)).append(", \"out\": ").append(w.dim(0))
+                sb.append(", \"in\": ").append(c.inChannels()).append(", \"out\": ").append(w.dim(0))
                         .append(", \"kernel\": ").append(ints(w.dim(2), w.dim(3)))
                         .append(", \"stride\": ").append(ints(s.strideH(), s.strideW()))
                         .append(", \"padding\": ").append(ints(s.padTop(), s.padLeft(), s.padBottom(), s.padRight()))
                         .append(", \"dilation\": ").append(ints(s.dilationH(), s.dilationW()));
+                if (s.groups() != 1) {
+                    sb.append(", \"groups\": ").append(s.groups()); // left out for one group: older readers load the file
+                }
             }
             case MaxPool2d m -> pool(m.spec(), sb);
             case AvgPool2d a -> pool(a.spec(), sb);

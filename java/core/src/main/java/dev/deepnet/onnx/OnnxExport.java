@@ -138,7 +138,8 @@ final class OnnxExport {
                         .addAttribute(ints("kernel_shape", ws.dim(2), ws.dim(3)))
                         .addAttribute(ints("strides", s.strideH(), s.strideW()))
                         .addAttribute(ints("pads", s.padTop(), s.padLeft(), s.padBottom(), s.padRight()))
-                        .addAttribute(ints("dilations", s.dilationH(), s.dilationW())));
+                        .addAttribute(ints("dilations", s.dilationH(), s.dilationW()))
+                        .addAttribute(integer("group", s.groups())));
             }
             case MaxPool2d m -> g.addNode(pool(node("MaxPool", name, in, out), m.spec()));
             case AvgPool2d a -> g.addNode(pool(node("AveragePool", name, in, out), a.spec())

@@ -72,6 +72,7 @@ final class OnnxImport {
 
     record DenseKind(int in, int out) implements Kind {}
 
+    /** {@code in}: the input's channels, all groups together (the weight is (out, in / groups, kH, kW)). */
     record ConvKind(int in, int out, int kernelH, int kernelW, Conv2dSpec spec) implements Kind {}
 
     /** A layer that holds no memory: made while planning, to be asked its output shape. */
@@ -408,7 +409,7 @@ final class OnnxImport {
                     }
                     yield Shape.of(x.dim(0), d.out());
                 }
-                case ConvKind c -> c.spec().outputShape(in.get(0), Shape.of(c.out(), c.in(), c.kernelH(), c.kernelW()));
+                case ConvKind c -> c.spec().outputShape(in.get(0), Shape.of(c.out(), c.in() / c.spec().groups(), c.kernelH(), c.kernelW()));
                 case Stateless s -> s.layer().outputShape(in);
             };
         } catch (IllegalArgumentException e) {

@@ -89,8 +89,9 @@ final class OnnxOps {
             throw n.unsupported("a convolution of a rank-" + rank + " input (only 2-D: (N, C, H, W))");
         }
         int group = n.integer("group", 1, 1, Integer.MAX_VALUE);
-        if (group != 1) {
-            throw n.unsupported("attribute group = " + group + " (grouped convolution)");
+        long channels = x.shape().dim(1);
+        if (channels % group != 0) {
+            throw n.invalid("attribute group = " + group + " does not divide the input's " + channels + " channels");
         }
         Initializer w = g.constant(n, 1, "the weight");
         if (w == null) {
@@ -98,9 +99,11 @@ final class OnnxOps {
         }
         w.require(Initializer.FLOAT, n.where() + ": the weight");
         long[] wd = w.dims();
-        if (wd.length != 4 || wd[1] != x.shape().dim(1) || wd[0] < 1 || wd[2] < 1 || wd[3] < 1 || max(wd) > Integer.MAX_VALUE) {
+        if (wd.length != 4 || wd[1] != channels / group || wd[0] < 1 || wd[0] % group != 0 || wd[2] < 1 || wd[3] < 1
+                || max(wd) > Integer.MAX_VALUE) {
             throw n.invalid("weight " + Initializer.describeShape(wd) + " does not fit input " + OnnxImport.perSample(x.shape())
-                    + " (expected (M, " + x.shape().dim(1) + ", kH, kW))");
+                    + (group == 1 ? "" : " in " + group + " groups") + " (expected (M, " + channels / group + ", kH, kW)"
+                    + (group == 1 ? "" : " with M a multiple of " + group) + ")");
         }
         int[] kernel = n.ints("kernel_shape", 1, Integer.MAX_VALUE);
         if (kernel != null && (kernel.length != 2 || kernel[0] != wd[2] || kernel[1] != wd[3])) {
@@ -120,11 +123,11 @@ final class OnnxOps {
         }
         Conv2dSpec spec;
         try {
-            spec = new Conv2dSpec(strides[0], strides[1], pads[0], pads[1], pads[2], pads[3], dilations[0], dilations[1]);
+            spec = new Conv2dSpec(strides[0], strides[1], pads[0], pads[1], pads[2], pads[3], dilations[0], dilations[1], group);
         } catch (IllegalArgumentException e) {
             throw n.invalid(e.getMessage());
         }
-        g.layer(n, new ConvKind((int) wd[1], (int) wd[0], (int) wd[2], (int) wd[3], spec), Source.of(w),
+        g.layer(n, new ConvKind((int) channels, (int) wd[0], (int) wd[2], (int) wd[3], spec), Source.of(w),
                 b == null ? null : Source.of(b), x);
     }
 

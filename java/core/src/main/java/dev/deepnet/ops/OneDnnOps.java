@@ -359,11 +359,18 @@ public final class OneDnnOps extends Ops {
         return java.util.Arrays.stream(tensors).filter(java.util.Objects::nonNull).toArray(Tensor[]::new);
     }
 
-    /** Ports of a forward op with an optional bias: src, weights, [bias], dst; weights and bias row-major. */
+    /**
+     * Ports of a forward op with an optional bias: src, weights, [bias], dst; weights and bias
+     * row-major, weights as oneDNN sees them ({@code w}), the bias one value per output (dimension 0 of w, or {@code outputs}).
+     */
     private static List<PortSpec> forwardPorts(PortSpec src, Shape w, boolean bias, PortSpec dst) {
+        return forwardPorts(src, w, w.dim(0), bias, dst);
+    }
+
+    private static List<PortSpec> forwardPorts(PortSpec src, Shape w, long outputs, boolean bias, PortSpec dst) {
         List<PortSpec> ports = new ArrayList<>(List.of(src, in(Arg.WEIGHTS, w)));
         if (bias) {
-            ports.add(in(Arg.BIAS, Shape.of(w.dim(0))));
+            ports.add(in(Arg.BIAS, Shape.of(outputs)));
         }
         ports.add(dst);
         return ports;
@@ -371,9 +378,13 @@ public final class OneDnnOps extends Ops {
 
     /** Ports of a backward-weights op with an optional bias: src, diff_dst, diff_weights, [diff_bias]. */
     private static List<PortSpec> backwardWeightsPorts(PortSpec src, PortSpec diffDst, Shape w, boolean bias) {
+        return backwardWeightsPorts(src, diffDst, w, w.dim(0), bias);
+    }
+
+    private static List<PortSpec> backwardWeightsPorts(PortSpec src, PortSpec diffDst, Shape w, long outputs, boolean bias) {
         List<PortSpec> ports = new ArrayList<>(List.of(src, diffDst, out(Arg.DIFF_WEIGHTS, w)));
         if (bias) {
-            ports.add(out(Arg.DIFF_BIAS, Shape.of(w.dim(0))));
+            ports.add(out(Arg.DIFF_BIAS, Shape.of(outputs)));
         }
         return ports;
     }
@@ -537,6 +548,15 @@ public final class OneDnnOps extends Ops {
         return new long[] {s.padBottom(), s.padRight()};
     }
 
+    /**
+     * The weights as oneDNN sees them: (O, C, kH, kW), or with g groups (g, O / g, C / g, kH, kW) —
+     * the same row-major memory as deepnet's (O, C / g, kH, kW) (oneDNN's goihw).
+     */
+    private static Shape convWeights(Conv2dSpec s, Shape w) {
+        int g = s.groups();
+        return g == 1 ? w : Shape.of(g, w.dim(0) / g, w.dim(1), w.dim(2), w.dim(3));
+    }
+
     private PrimitiveDesc convForwardPd(PropKind prop, Conv2dSpec s, Shape x, Shape w, boolean bias) {
         return convForwardPd(prop, s, x, w, bias, null, Activation.LINEAR);
     }
@@ -544,7 +564,7 @@ public final class OneDnnOps extends Ops {
     /** Output in {@code yLayout} when given (the layout a plan keeps it in), else where oneDNN likes; {@code f} fused. */
     private PrimitiveDesc convForwardPd(PropKind prop, Conv2dSpec s, Shape x, Shape w, boolean bias, Layout yLayout, Activation f) {
         Shape y = s.outputShape(x, w);
-        try (MemoryDesc src = md(x, FormatTag.ANY); MemoryDesc wei = md(w, FormatTag.ANY);
+        try (MemoryDesc src = md(x, FormatTag.ANY); MemoryDesc wei = md(convWeights(s, w), FormatTag.ANY);
              MemoryDesc b = bias ? md(Shape.of(w.dim(0)), FormatTag.A) : null; MemoryDesc dst = anyOr(y, yLayout);
              PrimitiveAttr attr = fused(f)) {
             return PrimitiveDesc.convolutionForward(engine, prop, Algorithm.CONVOLUTION_DIRECT, src, wei, b, dst, strides(s),
@@ -577,7 +597,7 @@ public final class OneDnnOps extends Ops {
             boolean bias = b != null;
             call = remember(op, spec, x, w, b, y, kernel(List.of("conv.fwd", spec, xs, ws, bias, key(x.layout()), key(y.layout()), f),
                     () -> new OneDnnKernel(engine, convForwardPd(PropKind.FORWARD_INFERENCE, spec, xs, ws, bias, y.layout(), f),
-                            forwardPorts(in(Arg.SRC, x), ws, bias, out(Arg.DST, y)))), present(x, w, b, y));
+                            forwardPorts(in(Arg.SRC, x), convWeights(spec, ws), ws.dim(0), bias, out(Arg.DST, y)))), present(x, w, b, y));
         }
         call.kernel().run(stream, 0, null, call.ports());
     }
@@ -592,11 +612,12 @@ public final class OneDnnOps extends Ops {
         Shape xs = dx.shape(), ws = w.shape(), ys = dy.shape();
         OneDnnKernel k = kernel(List.of("conv.bwd.data", spec, xs, ws, key(dy.layout()), key(dx.layout())), () -> {
             PrimitiveDesc hint = convHint(spec, xs, ws);
-            try (MemoryDesc dsrc = anyOr(xs, dx.layout()); MemoryDesc wei = md(ws, FormatTag.ANY);
+            Shape wg = convWeights(spec, ws);
+            try (MemoryDesc dsrc = anyOr(xs, dx.layout()); MemoryDesc wei = md(wg, FormatTag.ANY);
                  MemoryDesc ddst = anyOr(ys, dy.layout())) {
                 return new OneDnnKernel(engine, PrimitiveDesc.convolutionBackwardData(engine, Algorithm.CONVOLUTION_DIRECT,
                         dsrc, wei, ddst, strides(spec), dilates(spec), padLeft(spec), padRight(spec), hint, null),
-                        List.of(in(Arg.DIFF_DST, dy), in(Arg.WEIGHTS, ws), out(Arg.DIFF_SRC, dx)));
+                        List.of(in(Arg.DIFF_DST, dy), in(Arg.WEIGHTS, wg), out(Arg.DIFF_SRC, dx)));
             }
         });
         remember(CONV_BWD_DATA, spec, dy, w, dx, null, k, dy, w, dx).kernel().run(stream, 0, null, dy, w, dx);
@@ -613,12 +634,13 @@ public final class OneDnnOps extends Ops {
         boolean bias = db != null;
         OneDnnKernel k = kernel(List.of("conv.bwd.weights", spec, xs, ws, bias, key(x.layout()), key(dy.layout())), () -> {
             PrimitiveDesc hint = convHint(spec, xs, ws);
-            try (MemoryDesc src = anyOr(xs, x.layout()); MemoryDesc dwei = md(ws, FormatTag.ANY);
+            Shape wg = convWeights(spec, ws);
+            try (MemoryDesc src = anyOr(xs, x.layout()); MemoryDesc dwei = md(wg, FormatTag.ANY);
                  MemoryDesc dbias = bias ? md(Shape.of(ws.dim(0)), FormatTag.A) : null;
                  MemoryDesc ddst = anyOr(ys, dy.layout())) {
                 return new OneDnnKernel(engine, PrimitiveDesc.convolutionBackwardWeights(engine, Algorithm.CONVOLUTION_DIRECT,
                         src, dwei, dbias, ddst, strides(spec), dilates(spec), padLeft(spec), padRight(spec), hint, null),
-                        backwardWeightsPorts(in(Arg.SRC, x), in(Arg.DIFF_DST, dy), ws, bias));
+                        backwardWeightsPorts(in(Arg.SRC, x), in(Arg.DIFF_DST, dy), wg, ws.dim(0), bias));
             }
         });
         call = remember(CONV_BWD_WEIGHTS, spec, x, dy, dw, db, k, present(x, dy, dw, db));

@@ -176,7 +176,7 @@ public abstract class Ops implements AutoCloseable {
 
     // ---------------------------------------------------------------- convolution
 
-    /** y = conv(x, w) + b. x (N, C, H, W), w (O, C, kH, kW), b (O) or null, y (N, O, oH, oW). */
+    /** y = conv(x, w) + b. x (N, C, H, W), w (O, C / groups, kH, kW), b (O) or null, y (N, O, oH, oW). */
     public final void conv2dForward(Conv2dSpec spec, Tensor x, Tensor w, Tensor b, Tensor y) {
         conv2dForward(spec, x, w, b, y, Activation.LINEAR);
     }
@@ -717,12 +717,12 @@ public abstract class Ops implements AutoCloseable {
     /**
      * The layout {@link #conv2dForward} with these shapes writes fastest: where a plan should keep
      * the output (and the layers after it that take any layout), or null for row-major — always,
-     * on a backend that does not {@link #takesLayouts take layouts}. x (N, C, H, W), w (O, C, kH, kW).
+     * on a backend that does not {@link #takesLayouts take layouts}. x (N, C, H, W), w (O, C / groups, kH, kW).
      */
     public final Layout conv2dOutputLayout(Conv2dSpec spec, Shape x, Shape w, boolean bias) {
         String op = "conv2dOutputLayout";
-        if (w.rank() != 4 || x.rank() != 4 || x.dim(1) != w.dim(1)) {
-            throw new IllegalArgumentException(op + ": x (N, C, H, W) and w (O, C, kH, kW) must agree on C, got " + x + " and " + w);
+        if (w.rank() != 4 || x.rank() != 4) {
+            throw new IllegalArgumentException(op + ": x must be (N, C, H, W) and w (O, C / groups, kH, kW), got " + x + " and " + w);
         }
         try {
             spec.outputShape(x, w);

@@ -128,13 +128,14 @@ public final class ReferenceOps extends Ops {
     /**
      * Dimensions of one convolution, and the one place the input position of a kernel tap is
      * computed: iy = oy * strideH - padTop + ky * dilationH (likewise for x); outside [0, H) x [0, W)
-     * is zero padding.
+     * is zero padding. With groups, output channel o reads the cg = C / groups input channels from
+     * {@link #firstInput}(o) on, and its weights (o, 0..cg, kH, kW).
      */
-    private record ConvDims(Conv2dSpec spec, int n, int c, int h, int w, int o, int kh, int kw, int oh, int ow) {
+    private record ConvDims(Conv2dSpec spec, int n, int c, int h, int w, int o, int cg, int kh, int kw, int oh, int ow) {
 
         static ConvDims of(Conv2dSpec spec, Shape x, Shape w) {
             Shape y = spec.outputShape(x, w);
-            return new ConvDims(spec, x.intDim(0), x.intDim(1), x.intDim(2), x.intDim(3), w.intDim(0), w.intDim(2),
+            return new ConvDims(spec, x.intDim(0), x.intDim(1), x.intDim(2), x.intDim(3), w.intDim(0), w.intDim(1), w.intDim(2),
                     w.intDim(3), y.intDim(2), y.intDim(3));
         }
 
@@ -146,12 +147,18 @@ public final class ReferenceOps extends Ops {
             return ox * spec.strideW() - spec.padLeft() + kx * spec.dilationW();
         }
 
+        /** The first input channel output channel {@code oc}'s group reads. */
+        int firstInput(int oc) {
+            return oc / (o / spec.groups()) * cg;
+        }
+
         int xIndex(int in, int ic, int iy, int ix) {
             return ((in * c + ic) * h + iy) * w + ix;
         }
 
-        int wIndex(int oc, int ic, int ky, int kx) {
-            return ((oc * c + ic) * kh + ky) * kw + kx;
+        /** Weight (oc, icg, ky, kx), icg counted within the group. */
+        int wIndex(int oc, int icg, int ky, int kx) {
+            return ((oc * cg + icg) * kh + ky) * kw + kx;
         }
 
         int yIndex(int in, int oc, int oy, int ox) {
@@ -161,7 +168,7 @@ public final class ReferenceOps extends Ops {
 
     @Override
     protected void doConv2dForward(Conv2dSpec spec, Tensor x, Tensor w, Tensor b, Tensor y) {
-        // x (N, C, H, W), w (O, C, kH, kW), b (O) or null, y (N, O, oH, oW)
+        // x (N, C, H, W), w (O, C / groups, kH, kW), b (O) or null, y (N, O, oH, oW)
         ConvDims d = ConvDims.of(spec, x.shape(), w.shape());
         float[] xs = x.toArray();
         float[] ws = w.toArray();
@@ -169,10 +176,11 @@ public final class ReferenceOps extends Ops {
         float[] ys = new float[d.n * d.o * d.oh * d.ow];
         for (int n = 0; n < d.n; n++) {
             for (int o = 0; o < d.o; o++) {
+                int c0 = d.firstInput(o);
                 for (int oy = 0; oy < d.oh; oy++) {
                     for (int ox = 0; ox < d.ow; ox++) {
                         double s = bs == null ? 0 : bs[o];
-                        for (int c = 0; c < d.c; c++) {
+                        for (int c = 0; c < d.cg; c++) {
                             for (int ky = 0; ky < d.kh; ky++) {
                                 int iy = d.iy(oy, ky);
                                 if (iy < 0 || iy >= d.h) {
@@ -183,7 +191,7 @@ public final class ReferenceOps extends Ops {
                                     if (ix < 0 || ix >= d.w) {
                                         continue;
                                     }
-                                    s += (double) xs[d.xIndex(n, c, iy, ix)] * ws[d.wIndex(o, c, ky, kx)];
+                                    s += (double) xs[d.xIndex(n, c0 + c, iy, ix)] * ws[d.wIndex(o, c, ky, kx)];
                                 }
                             }
                         }
@@ -197,7 +205,7 @@ public final class ReferenceOps extends Ops {
 
     @Override
     protected void doConv2dBackwardData(Conv2dSpec spec, Tensor dy, Tensor w, Tensor dx) {
-        // dy (N, O, oH, oW), w (O, C, kH, kW), dx (N, C, H, W)
+        // dy (N, O, oH, oW), w (O, C / groups, kH, kW), dx (N, C, H, W)
         // Scatter: every tap that read x[n, c, iy, ix] in the forward pass sends dy * w back to it.
         ConvDims d = ConvDims.of(spec, dx.shape(), w.shape());
         float[] dys = dy.toArray();
@@ -205,10 +213,11 @@ public final class ReferenceOps extends Ops {
         double[] acc = new double[d.n * d.c * d.h * d.w];
         for (int n = 0; n < d.n; n++) {
             for (int o = 0; o < d.o; o++) {
+                int c0 = d.firstInput(o);
                 for (int oy = 0; oy < d.oh; oy++) {
                     for (int ox = 0; ox < d.ow; ox++) {
                         double g = dys[d.yIndex(n, o, oy, ox)];
-                        for (int c = 0; c < d.c; c++) {
+                        for (int c = 0; c < d.cg; c++) {
                             for (int ky = 0; ky < d.kh; ky++) {
                                 int iy = d.iy(oy, ky);
                                 if (iy < 0 || iy >= d.h) {
@@ -219,7 +228,7 @@ public final class ReferenceOps extends Ops {
                                     if (ix < 0 || ix >= d.w) {
                                         continue;
                                     }
-                                    acc[d.xIndex(n, c, iy, ix)] += g * ws[d.wIndex(o, c, ky, kx)];
+                                    acc[d.xIndex(n, c0 + c, iy, ix)] += g * ws[d.wIndex(o, c, ky, kx)];
                                 }
                             }
                         }
@@ -232,20 +241,21 @@ public final class ReferenceOps extends Ops {
 
     @Override
     protected void doConv2dBackwardWeights(Conv2dSpec spec, Tensor x, Tensor dy, Tensor dw, Tensor db) {
-        // x (N, C, H, W), dy (N, O, oH, oW), dw (O, C, kH, kW), db (O) or null
-        // dw[o, c, ky, kx] = sum over n, oy, ox of dy[n, o, oy, ox] * x[n, c, iy, ix]; db[o] = sum of dy[:, o, :, :]
+        // x (N, C, H, W), dy (N, O, oH, oW), dw (O, C / groups, kH, kW), db (O) or null
+        // dw[o, c, ky, kx] = sum over n, oy, ox of dy[n, o, oy, ox] * x[n, firstInput(o) + c, iy, ix]; db[o] = sum of dy[:, o, :, :]
         ConvDims d = ConvDims.of(spec, x.shape(), dw.shape());
         float[] xs = x.toArray();
         float[] dys = dy.toArray();
-        double[] acc = new double[d.o * d.c * d.kh * d.kw];
+        double[] acc = new double[d.o * d.cg * d.kh * d.kw];
         double[] bias = new double[d.o];
         for (int n = 0; n < d.n; n++) {
             for (int o = 0; o < d.o; o++) {
+                int c0 = d.firstInput(o);
                 for (int oy = 0; oy < d.oh; oy++) {
                     for (int ox = 0; ox < d.ow; ox++) {
                         double g = dys[d.yIndex(n, o, oy, ox)];
                         bias[o] += g;
-                        for (int c = 0; c < d.c; c++) {
+                        for (int c = 0; c < d.cg; c++) {
                             for (int ky = 0; ky < d.kh; ky++) {
                                 int iy = d.iy(oy, ky);
                                 if (iy < 0 || iy >= d.h) {
@@ -256,7 +266,7 @@ public final class ReferenceOps extends Ops {
                                     if (ix < 0 || ix >= d.w) {
                                         continue;
                                     }
-                                    acc[d.wIndex(o, c, ky, kx)] += g * xs[d.xIndex(n, c, iy, ix)];
+                                    acc[d.wIndex(o, c, ky, kx)] += g * xs[d.xIndex(n, c0 + c, iy, ix)];
                                 }
                             }
                         }

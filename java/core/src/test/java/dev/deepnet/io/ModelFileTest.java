@@ -39,7 +39,8 @@ class ModelFileTest {
         Model.Builder b = Model.builder(Shape.of(2, 9, 9));
         Node conv = b.add(new Conv2d(2, 4, 3, 3, new Conv2dSpec(1, 1, 1, 0, 1, 2, 1, 1)), b.input());
         Node relu = b.add(new Relu(), conv);
-        Node lrn = b.add(new Lrn(), relu);
+        Node grouped = b.add(new Conv2d(4, 4, 3, 3, Conv2dSpec.of(1, 1).withGroups(2)), relu);
+        Node lrn = b.add(new Lrn(), grouped);
         Node max = b.add(new MaxPool2d(3, 2), lrn);
         Node avg = b.add(new AvgPool2d(3, 2), lrn);
         Node cat = b.add(new Concat(), max, avg);

@@ -54,6 +54,10 @@ class OnnxOpsTest extends BackendTestCase {
         c.add(new Case("Conv without bias, strides, uneven pads, dilations", s(2, 9, 7), g -> g.node("Conv",
                 List.of(g.input(), g.weights(3, 2, 3, 2)), ints("strides", 2, 1), ints("pads", 0, 1, 2, 1),
                 ints("dilations", 2, 1), integer("group", 1))));
+        c.add(new Case("Conv in 2 groups", s(4, 6, 6), g -> g.node("Conv", List.of(g.input(), g.weights(6, 2, 3, 3),
+                g.weights(6)), ints("pads", 1, 1, 1, 1), integer("group", 2))));
+        c.add(new Case("Conv depthwise, stride 2, no bias", s(3, 7, 7), g -> g.node("Conv", List.of(g.input(), g.weights(6, 1, 3, 3)),
+                ints("strides", 2, 2), ints("pads", 1, 1, 1, 1), integer("group", 3))));
         c.add(new Case("Conv SAME_UPPER stride 2", s(2, 7, 6), g -> g.node("Conv", List.of(g.input(), g.weights(3, 2, 4, 3),
                 g.weights(3)), string("auto_pad", "SAME_UPPER"), ints("strides", 2, 2))));
         c.add(new Case("Conv SAME_LOWER", s(2, 6, 6), g -> g.node("Conv", List.of(g.input(), g.weights(2, 2, 2, 2)),

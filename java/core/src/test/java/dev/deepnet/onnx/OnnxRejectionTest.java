@@ -68,10 +68,13 @@ class OnnxRejectionTest {
     }
 
     @Test
-    void groupedConvolutionIsNamed() throws IOException {
+    void groupsThatDoNotFitAreNamed() throws IOException {
         TestGraph g = new TestGraph(13, 1, 4, 6, 6);
-        String m = rejected(g.bytes(g.node("Conv", List.of(g.input(), g.weights(4, 2, 3, 3)), integer("group", 2))));
-        assertTrue(m.endsWith("node 'conv1' (Conv, opset 13): attribute group = 2 (grouped convolution) is not supported"), m);
+        String m = rejected(g.bytes(g.node("Conv", List.of(g.input(), g.weights(4, 2, 3, 3)), integer("group", 3))));
+        assertTrue(m.endsWith("node 'conv1' (Conv, opset 13): attribute group = 3 does not divide the input's 4 channels"), m);
+        g = new TestGraph(13, 1, 4, 6, 6);
+        m = rejected(g.bytes(g.node("Conv", List.of(g.input(), g.weights(3, 2, 3, 3)), integer("group", 2))));
+        assertTrue(m.contains("weight (3, 2, 3, 3) does not fit input (N, 4, 6, 6) in 2 groups"), m);
     }
 
     @Test

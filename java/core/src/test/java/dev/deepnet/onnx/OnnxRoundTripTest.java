@@ -56,7 +56,8 @@ class OnnxRoundTripTest extends BackendTestCase {
         Model.Builder b = Model.builder(Shape.of(2, 7, 7));
         Node conv = b.add( // (3, 4, 6)
                 new Conv2d(2, 3, 3, 2, new Conv2dSpec(2, 1, 1, 0, 2, 1, 1, 2)), b.input());
-        Node lrn = b.add(new Lrn(), b.add(new Relu(), conv));
+        Node depthwise = b.add(new Conv2d(3, 3, 3, 3, Conv2dSpec.of(1, 1).withGroups(3)), b.add(new Relu(), conv));
+        Node lrn = b.add(new Lrn(), depthwise);
         Node max = b.add(new MaxPool2d(new Pool2dSpec(3, 2, 1, 1, 1, 1, 2, 1, true)), lrn);
         Node avg = b.add(new AvgPool2d(Pool2dSpec.of(2, 1, 1).withCountPadding(false)), lrn);
         Node avg2 = b.add(new AvgPool2d(Pool2dSpec.of(2, 1, 1)), lrn);
