@@ -211,7 +211,7 @@ public final class OneDnnOps extends Ops {
             CONV_BWD_WEIGHTS = 6, MAX_POOL_FWD = 7, MAX_POOL_FWD_TRAINING = 8, MAX_POOL_BWD = 9, AVG_POOL_FWD = 10,
             AVG_POOL_BWD = 11, ELTWISE_FWD = 12, ELTWISE_BWD = 13, SOFTMAX_FWD = 14, LOG_SOFTMAX_FWD = 15, SOFTMAX_BWD = 16,
             LOG_SOFTMAX_BWD = 17, LRN_FWD = 18, LRN_FWD_TRAINING = 19, LRN_BWD = 20, ADD = 21, MULTIPLY = 22, ACCUMULATE = 23,
-            MATMUL = 24, REORDER = 25;
+            MATMUL = 24, REORDER = 25, BNORM_FWD_TRAINING = 26, BNORM_FWD = 27, BNORM_BWD = 28, BNORM_BWD_GLOBAL = 29;
 
     /**
      * A call made before with these very tensors: the kernel it needs and its tensors in port
@@ -951,6 +951,108 @@ public final class OneDnnOps extends Ops {
         remember(LRN_BWD, spec, x, dy, dx, null, k, x, dy, dx).kernel().run(stream, Arg.WORKSPACE, memory(ws), x, dy, dx);
     }
 
+    // ---------------------------------------------------------------- batch normalisation
+
+    private static final int SCALE_SHIFT = PrimitiveDesc.USE_SCALE | PrimitiveDesc.USE_SHIFT;
+
+    /** Whether a remembered call's ports are these very tensors (its first four matched already): six of them. */
+    private static boolean ports(RecentCall call, Tensor t0, Tensor t1, Tensor t2, Tensor t3, Tensor t4, Tensor t5) {
+        Tensor[] p = call.ports();
+        return p[0] == t0 && p[1] == t1 && p[2] == t2 && p[3] == t3 && p[4] == t4 && p[5] == t5;
+    }
+
+    /** Forward batch normalisation on x's layout (oneDNN's blocked and channels-last kernels need no conversion). */
+    private PrimitiveDesc batchNormForwardPd(PropKind prop, BatchNormSpec spec, int flags, Shape x, Layout layout) {
+        try (MemoryDesc d = desc(x, layout)) {
+            return PrimitiveDesc.batchNormalizationForward(engine, prop, d, d, spec.epsilon(), flags, null);
+        }
+    }
+
+    @Override
+    protected void doBatchNormTrainingForward(BatchNormSpec spec, Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor mean,
+            Tensor variance, Tensor runningMean, Tensor runningVariance) {
+        batchNormForward(true, spec, x, gamma, beta, y, mean, variance);
+        Shape s = x.shape();
+        updateRunningStatistics(spec, s.dim(0) * s.dim(2) * s.dim(3), mean, variance, runningMean, runningVariance);
+    }
+
+    @Override
+    protected void doBatchNormInferenceForward(BatchNormSpec spec, Tensor x, Tensor gamma, Tensor beta, Tensor mean,
+            Tensor variance, Tensor y) {
+        batchNormForward(false, spec, x, gamma, beta, y, mean, variance);
+    }
+
+    /** Training: the batch's statistics into mean and variance; else normalised with them (global stats). */
+    private void batchNormForward(boolean training, BatchNormSpec spec, Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor mean,
+            Tensor variance) {
+        int op = training ? BNORM_FWD_TRAINING : BNORM_FWD;
+        RecentCall call = recall(op, spec, x, y, mean, variance);
+        if (call == null || !ports(call, x, gamma, beta, y, mean, variance)) {
+            Shape s = x.shape();
+            Layout layout = x.layout();
+            Shape c = Shape.of(s.dim(1));
+            PropKind prop = training ? PropKind.FORWARD_TRAINING : PropKind.FORWARD_INFERENCE;
+            int flags = training ? SCALE_SHIFT : SCALE_SHIFT | PrimitiveDesc.USE_GLOBAL_STATS;
+            OneDnnKernel k = kernel(List.of("bnorm.fwd", prop, spec, s, key(layout)), () -> new OneDnnKernel(engine,
+                    batchNormForwardPd(prop, spec, flags, s, layout),
+                    List.of(port(Arg.SRC, s, layout, false), in(Arg.SCALE, c), in(Arg.SHIFT, c), port(Arg.DST, s, layout, true),
+                            new PortSpec(Arg.MEAN, c, training), new PortSpec(Arg.VARIANCE, c, training))));
+            call = remember(op, spec, x, y, mean, variance, k, x, gamma, beta, y, mean, variance);
+        }
+        call.kernel().run(stream, 0, null, call.ports());
+    }
+
+    /**
+     * Where dgamma and dbeta go when the caller wants dx alone, by channel count: oneDNN's
+     * backward_data still counts diff_scale as an output, so every backward call runs as backward.
+     */
+    private final List<Tensor[]> unwantedGradients = new ArrayList<>(); // a few channel counts: scanned, no boxing per call
+
+    private Tensor[] unwantedGradients(long channels) {
+        for (Tensor[] pair : unwantedGradients) {
+            if (pair[0].size() == channels) {
+                return pair;
+            }
+        }
+        Tensor[] pair = {Tensor.allocate(Shape.of(channels)), Tensor.allocate(Shape.of(channels))};
+        unwantedGradients.add(pair);
+        return pair;
+    }
+
+    @Override
+    protected void doBatchNormBackward(BatchNormSpec spec, boolean batchStatistics, Tensor x, Tensor dy, Tensor gamma, Tensor mean,
+            Tensor variance, Tensor dx, Tensor dgamma, Tensor dbeta) {
+        if (dgamma == null) {
+            Tensor[] scratch = unwantedGradients(x.shape().dim(1));
+            dgamma = scratch[0];
+            dbeta = scratch[1];
+        }
+        int op = batchStatistics ? BNORM_BWD : BNORM_BWD_GLOBAL;
+        RecentCall call = recall(op, spec, x, dy, dx, mean);
+        if (call != null && ports(call, x, mean, variance, dy, gamma, dx) && call.ports()[6] == dgamma && call.ports()[7] == dbeta) {
+            call.kernel().run(stream, 0, null, call.ports());
+            return;
+        }
+        Shape s = x.shape();
+        Layout layout = x.layout(); // dy's and dx's too
+        Shape c = Shape.of(s.dim(1));
+        int flags = SCALE_SHIFT | (batchStatistics ? 0 : PrimitiveDesc.USE_GLOBAL_STATS);
+        OneDnnKernel k = kernel(List.of("bnorm.bwd", spec, flags, s, key(layout)), () -> {
+            PrimitiveDesc hint = hint(List.of("bnorm.fwd.training", spec, flags, s, key(layout)),
+                    () -> batchNormForwardPd(PropKind.FORWARD_TRAINING, spec, flags, s, layout));
+            // oneDNN describes the shift too but does not take it: diff_shift = the sum of diff_dst
+            List<PortSpec> ports = List.of(port(Arg.SRC, s, layout, false), in(Arg.MEAN, c), in(Arg.VARIANCE, c),
+                    port(Arg.DIFF_DST, s, layout, false), in(Arg.SCALE, c), port(Arg.DIFF_SRC, s, layout, true),
+                    out(Arg.DIFF_SCALE, c), out(Arg.DIFF_SHIFT, c));
+            try (MemoryDesc d = desc(s, layout)) {
+                return new OneDnnKernel(engine, PrimitiveDesc.batchNormalizationBackward(engine, PropKind.BACKWARD, d, d, d,
+                        spec.epsilon(), flags, hint, null), ports);
+            }
+        });
+        remember(op, spec, x, dy, dx, mean, k, x, mean, variance, dy, gamma, dx, dgamma, dbeta).kernel().run(stream, 0, null,
+                x, mean, variance, dy, gamma, dx, dgamma, dbeta);
+    }
+
     // ---------------------------------------------------------------- binary, sum, layout
 
     /** Element-wise a (op) b, all three in {@code layout} (null: row-major). */
@@ -1076,6 +1178,11 @@ public final class OneDnnOps extends Ops {
             pd.close();
         }
         hints.clear();
+        for (Tensor[] pair : unwantedGradients) {
+            pair[0].close();
+            pair[1].close();
+        }
+        unwantedGradients.clear();
         javaLoops.close();
         stream.close();
         engine.close();

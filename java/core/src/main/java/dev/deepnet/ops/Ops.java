@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>Tensors are row-major — images (N, C, H, W), dense activations (N, features), dense
  * weights (out, in), conv weights (out, in, kH, kW), like PyTorch — except where a backend that
  * {@link #takesLayouts takes layouts} is handed tensors in its own {@link Layout}:
- * convolution inputs and outputs, pooling, LRN, activations, add, sum, accumulate and reorder take
+ * convolution inputs and outputs, pooling, LRN, batch normalisation, activations, add, sum, accumulate and reorder take
  * any layout this backend makes (with the layouts named equal where the method says so); dense,
  * matmul, softmax, multiply, permute and every parameter take row-major only. Backward passes overwrite
  * their outputs; accumulation across consumers is {@link #accumulate}. An instance keeps caches
@@ -554,6 +554,130 @@ public abstract class Ops implements AutoCloseable {
         }
     }
 
+    // ---------------------------------------------------------------- batch normalisation
+
+    /**
+     * Batch normalisation in training: normalises x (N, C, H, W), any layout, with the batch's
+     * statistics, writes them to {@code mean} and {@code variance} (biased: what backward reads),
+     * and moves {@code runningMean} and {@code runningVariance} towards them by the spec's momentum
+     * (the variance unbiased; both may be null: not updated). y in x's layout; the (C) vectors row-major.
+     */
+    public final void batchNormTrainingForward(BatchNormSpec spec, Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor mean,
+            Tensor variance, Tensor runningMean, Tensor runningVariance) {
+        String op = "batchNormTrainingForward";
+        long c = batchNormShape(op, x, "y", y, gamma, beta, mean, variance);
+        if ((runningMean == null) != (runningVariance == null)) {
+            throw new IllegalArgumentException(op + ": runningMean and runningVariance are both given or both null");
+        }
+        if (runningMean != null) {
+            perChannel(op, "runningMean", runningMean, c);
+            perChannel(op, "runningVariance", runningVariance, c);
+        }
+        Shape s = x.shape();
+        if (s.dim(0) * s.dim(2) * s.dim(3) < 2) {
+            throw new IllegalArgumentException(op + ": x " + s + " has one value per channel; the batch's variance needs more");
+        }
+        separate(op, "y", y, x, gamma, beta);
+        separate(op, "mean", mean, x, y);
+        separate(op, "variance", variance, x, y, mean);
+        enter(op);
+        try {
+            hold(x);
+            hold(gamma);
+            hold(beta);
+            hold(y);
+            hold(mean);
+            hold(variance);
+            hold(runningMean);
+            hold(runningVariance);
+            doBatchNormTrainingForward(spec, x, gamma, beta, y, mean, variance, runningMean, runningVariance);
+        } finally {
+            exit();
+        }
+    }
+
+    /** Batch normalisation with given statistics (inference: the running estimates). x (N, C, H, W), any layout; y in x's. */
+    public final void batchNormInferenceForward(BatchNormSpec spec, Tensor x, Tensor gamma, Tensor beta, Tensor mean,
+            Tensor variance, Tensor y) {
+        String op = "batchNormInferenceForward";
+        batchNormShape(op, x, "y", y, gamma, beta, mean, variance);
+        separate(op, "y", y, x, gamma, beta);
+        separate(op, "y", y, mean, variance);
+        enter(op);
+        try {
+            hold(x);
+            hold(gamma);
+            hold(beta);
+            hold(mean);
+            hold(variance);
+            hold(y);
+            doBatchNormInferenceForward(spec, x, gamma, beta, mean, variance, y);
+        } finally {
+            exit();
+        }
+    }
+
+    /**
+     * dx, and dgamma and dbeta (both, or both null), of batch normalisation given dy. With
+     * {@code batchStatistics} the forward pass normalised with the batch's {@code mean} and
+     * {@code variance} (from {@link #batchNormTrainingForward}), which depend on x; else with given
+     * statistics, constants. dy and dx in x's layout.
+     */
+    public final void batchNormBackward(BatchNormSpec spec, boolean batchStatistics, Tensor x, Tensor dy, Tensor gamma,
+            Tensor mean, Tensor variance, Tensor dx, Tensor dgamma, Tensor dbeta) {
+        String op = "batchNormBackward";
+        long c = batchNormShape(op, x, "dy", dy, gamma, gamma, mean, variance); // no beta: the gradients do not depend on it
+        sameLayout(op, "dx", dx, "x", x);
+        same(op, "dx", dx, x.shape(), "x's shape");
+        if ((dgamma == null) != (dbeta == null)) {
+            throw new IllegalArgumentException(op + ": dgamma and dbeta are both given or both null");
+        }
+        if (dgamma != null) {
+            perChannel(op, "dgamma", dgamma, c);
+            perChannel(op, "dbeta", dbeta, c);
+        }
+        separate(op, "dx", dx, x, dy, gamma);
+        separate(op, "dx", dx, mean, variance);
+        separate(op, "dgamma", dgamma, x, dy, dbeta);
+        separate(op, "dbeta", dbeta, x, dy);
+        enter(op);
+        try {
+            hold(x);
+            hold(dy);
+            hold(gamma);
+            hold(mean);
+            hold(variance);
+            hold(dx);
+            hold(dgamma);
+            hold(dbeta);
+            doBatchNormBackward(spec, batchStatistics, x, dy, gamma, mean, variance, dx, dgamma, dbeta);
+        } finally {
+            exit();
+        }
+    }
+
+    /** Checks x (N, C, H, W), y like x (shape and layout), and the (C) row-major vectors; returns C. */
+    private static long batchNormShape(String op, Tensor x, String yName, Tensor y, Tensor gamma, Tensor beta, Tensor mean,
+            Tensor variance) {
+        open(op, x);
+        if (x.shape().rank() != 4) {
+            throw new IllegalArgumentException(op + ": x must be (N, C, H, W), got " + x.shape());
+        }
+        sameLayout(op, yName, y, "x", x);
+        same(op, yName, y, x.shape(), "x's shape");
+        long c = x.shape().dim(1);
+        perChannel(op, "gamma", gamma, c);
+        perChannel(op, "beta", beta, c);
+        perChannel(op, "mean", mean, c);
+        perChannel(op, "variance", variance, c);
+        return c;
+    }
+
+    private static void perChannel(String op, String name, Tensor t, long c) {
+        rowMajor(op, name, t);
+        same(op, name, t, c, "C, one per channel");
+    }
+
     // ---------------------------------------------------------------- binary, sum, layout
 
     /** y = a + b, element-wise; equal shapes. */
@@ -989,6 +1113,33 @@ public abstract class Ops implements AutoCloseable {
     protected abstract void doLrnForward(LrnSpec spec, Tensor x, Tensor y, Workspace ws);
 
     protected abstract void doLrnBackward(LrnSpec spec, Tensor x, Tensor dy, Workspace ws, Tensor dx);
+
+    protected abstract void doBatchNormTrainingForward(BatchNormSpec spec, Tensor x, Tensor gamma, Tensor beta, Tensor y,
+            Tensor mean, Tensor variance, Tensor runningMean, Tensor runningVariance);
+
+    protected abstract void doBatchNormInferenceForward(BatchNormSpec spec, Tensor x, Tensor gamma, Tensor beta, Tensor mean,
+            Tensor variance, Tensor y);
+
+    protected abstract void doBatchNormBackward(BatchNormSpec spec, boolean batchStatistics, Tensor x, Tensor dy, Tensor gamma,
+            Tensor mean, Tensor variance, Tensor dx, Tensor dgamma, Tensor dbeta);
+
+    /**
+     * running = (1 - momentum) running + momentum batch for the mean, and for the variance with the
+     * batch's made unbiased ({@code count} values per channel); in place, row-major (C) vectors. The
+     * backends' shared last step of {@link #batchNormTrainingForward} (C values: no call is worth it).
+     */
+    protected static void updateRunningStatistics(BatchNormSpec spec, long count, Tensor mean, Tensor variance, Tensor runningMean,
+            Tensor runningVariance) {
+        if (runningMean == null) {
+            return;
+        }
+        double m = spec.momentum();
+        double unbias = count / (double) (count - 1);
+        for (long c = 0; c < mean.size(); c++) {
+            runningMean.setFlat(c, (float) ((1 - m) * runningMean.getFlat(c) + m * mean.getFlat(c)));
+            runningVariance.setFlat(c, (float) ((1 - m) * runningVariance.getFlat(c) + m * variance.getFlat(c) * unbias));
+        }
+    }
 
     protected abstract void doAdd(Tensor a, Tensor b, Tensor y);
 

@@ -640,6 +640,124 @@ public final class ReferenceOps extends Ops {
         dx.copyFrom(dxs);
     }
 
+    // ---------------------------------------------------------------- batch normalisation
+
+    /** x (N, C, H, W) row-major: element (n, c, p) of channel c's plane at (n * C + c) * plane + p. */
+    private record NormDims(int n, int c, int plane) {
+        static NormDims of(Shape x) {
+            return new NormDims(x.intDim(0), x.intDim(1), x.intDim(2) * x.intDim(3));
+        }
+
+        int index(int i, int ch, int p) {
+            return (i * c + ch) * plane + p;
+        }
+
+        int count() {
+            return n * plane;
+        }
+    }
+
+    @Override
+    protected void doBatchNormTrainingForward(BatchNormSpec spec, Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor mean,
+            Tensor variance, Tensor runningMean, Tensor runningVariance) {
+        // x (N, C, H, W); per channel: mean, biased variance over N, H, W; then normalise with them
+        NormDims d = NormDims.of(x.shape());
+        float[] xs = x.toArray();
+        float[] ms = new float[d.c];
+        float[] vs = new float[d.c];
+        for (int ch = 0; ch < d.c; ch++) {
+            double sum = 0;
+            for (int i = 0; i < d.n; i++) {
+                for (int p = 0; p < d.plane; p++) {
+                    sum += xs[d.index(i, ch, p)];
+                }
+            }
+            double mu = sum / d.count();
+            double sq = 0;
+            for (int i = 0; i < d.n; i++) {
+                for (int p = 0; p < d.plane; p++) {
+                    double v = xs[d.index(i, ch, p)] - mu;
+                    sq += v * v;
+                }
+            }
+            ms[ch] = (float) mu;
+            vs[ch] = (float) (sq / d.count());
+        }
+        mean.copyFrom(ms);
+        variance.copyFrom(vs);
+        doBatchNormInferenceForward(spec, x, gamma, beta, mean, variance, y);
+        updateRunningStatistics(spec, d.count(), mean, variance, runningMean, runningVariance);
+    }
+
+    @Override
+    protected void doBatchNormInferenceForward(BatchNormSpec spec, Tensor x, Tensor gamma, Tensor beta, Tensor mean,
+            Tensor variance, Tensor y) {
+        // y = gamma (x - mean) / sqrt(variance + epsilon) + beta, per channel
+        NormDims d = NormDims.of(x.shape());
+        float[] xs = x.toArray();
+        float[] g = gamma.toArray();
+        float[] b = beta.toArray();
+        float[] ms = mean.toArray();
+        float[] vs = variance.toArray();
+        float[] ys = new float[xs.length];
+        for (int ch = 0; ch < d.c; ch++) {
+            double inv = 1 / Math.sqrt(vs[ch] + (double) spec.epsilon());
+            for (int i = 0; i < d.n; i++) {
+                for (int p = 0; p < d.plane; p++) {
+                    int k = d.index(i, ch, p);
+                    ys[k] = (float) (g[ch] * (xs[k] - ms[ch]) * inv + b[ch]);
+                }
+            }
+        }
+        y.copyFrom(ys);
+    }
+
+    @Override
+    protected void doBatchNormBackward(BatchNormSpec spec, boolean batchStatistics, Tensor x, Tensor dy, Tensor gamma, Tensor mean,
+            Tensor variance, Tensor dx, Tensor dgamma, Tensor dbeta) {
+        // xhat = (x - mean) inv, inv = 1 / sqrt(variance + epsilon); dbeta = sum dy, dgamma = sum dy xhat (over N, H, W).
+        // Given statistics: dx = gamma inv dy. The batch's, which depend on x:
+        // dx = gamma inv (dy - dbeta / M - xhat dgamma / M), M = N H W.
+        NormDims d = NormDims.of(x.shape());
+        float[] xs = x.toArray();
+        float[] dys = dy.toArray();
+        float[] g = gamma.toArray();
+        float[] ms = mean.toArray();
+        float[] vs = variance.toArray();
+        float[] dxs = new float[xs.length];
+        float[] dgs = new float[d.c];
+        float[] dbs = new float[d.c];
+        for (int ch = 0; ch < d.c; ch++) {
+            double inv = 1 / Math.sqrt(vs[ch] + (double) spec.epsilon());
+            double sumDy = 0;
+            double sumDyXhat = 0;
+            for (int i = 0; i < d.n; i++) {
+                for (int p = 0; p < d.plane; p++) {
+                    int k = d.index(i, ch, p);
+                    sumDy += dys[k];
+                    sumDyXhat += dys[k] * (xs[k] - ms[ch]) * inv;
+                }
+            }
+            dgs[ch] = (float) sumDyXhat;
+            dbs[ch] = (float) sumDy;
+            for (int i = 0; i < d.n; i++) {
+                for (int p = 0; p < d.plane; p++) {
+                    int k = d.index(i, ch, p);
+                    double grad = dys[k];
+                    if (batchStatistics) {
+                        grad -= (sumDy + (xs[k] - ms[ch]) * inv * sumDyXhat) / d.count();
+                    }
+                    dxs[k] = (float) (g[ch] * inv * grad);
+                }
+            }
+        }
+        dx.copyFrom(dxs);
+        if (dgamma != null) {
+            dgamma.copyFrom(dgs);
+            dbeta.copyFrom(dbs);
+        }
+    }
+
     // ---------------------------------------------------------------- binary, sum, layout
 
     @Override
