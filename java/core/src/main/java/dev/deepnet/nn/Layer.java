@@ -49,6 +49,15 @@ public abstract class Layer implements AutoCloseable {
         return List.of();
     }
 
+    /**
+     * State the layer keeps that gradients do not train but that belongs to what it has learned
+     * (PyTorch's buffers: batch normalisation's running statistics), in a fixed order: saved and
+     * loaded with the parameters, never given to an optimizer, always frozen.
+     */
+    public List<Parameter> buffers() {
+        return List.of();
+    }
+
     /** Freezes every parameter: no gradient is computed for them and optimizers leave them alone. */
     public final Layer freeze() {
         parameters().forEach(p -> p.setFrozen(true));
@@ -127,6 +136,7 @@ public abstract class Layer implements AutoCloseable {
     @Override
     public void close() {
         parameters().forEach(Parameter::close);
+        buffers().forEach(Parameter::close);
     }
 
     @Override

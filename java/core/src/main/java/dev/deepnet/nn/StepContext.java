@@ -19,11 +19,13 @@ final class StepContext {
     private final boolean dropout;
     private final SplittableRandom random;
     private final Layout[] inputLayouts;
+    private final boolean[] inputGradients;
     private final Activation fused;
 
     StepContext(Ops ops, TensorArena arena, Map<Parameter, Tensor> gradients, boolean training, boolean dropout, SplittableRandom random,
-            Layout[] inputLayouts, Activation fused) {
+            Layout[] inputLayouts, boolean[] inputGradients, Activation fused) {
         this.inputLayouts = inputLayouts;
+        this.inputGradients = inputGradients;
         this.fused = fused;
         this.ops = ops;
         this.arena = arena;
@@ -54,9 +56,22 @@ final class StepContext {
         return fused;
     }
 
+    /**
+     * Whether backward is given a gradient to write for input {@code i} (else its dIn[i] is null in
+     * every pass): what a step may size its scratch by.
+     */
+    boolean inputGradientNeeded(int i) {
+        return inputGradients[i];
+    }
+
     /** A zeroed buffer freed with the plan. */
     Tensor allocate(Shape shape) {
         return arena.allocate(shape);
+    }
+
+    /** A buffer in {@code layout} (null: row-major) freed with the plan. */
+    Tensor allocate(Shape shape, Layout layout) {
+        return arena.allocate(shape, layout);
     }
 
     /** Whether the plan runs backward (workspaces and backward scratch are needed). */
@@ -69,6 +84,15 @@ final class StepContext {
      * input-gradient plans, which differentiate the net as it runs at inference.
      */
     boolean dropout() {
+        return dropout;
+    }
+
+    /**
+     * Whether batch normalisation uses the batch's statistics in a training forward pass (and
+     * updates its running ones): in training plans, as dropout draws masks; an input-gradient plan
+     * differentiates the net at inference, with the running statistics.
+     */
+    boolean batchStatistics() {
         return dropout;
     }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.deepnet.nn.Add;
 import dev.deepnet.nn.AvgPool2d;
+import dev.deepnet.nn.BatchNorm2d;
 import dev.deepnet.nn.Concat;
 import dev.deepnet.nn.Conv2d;
 import dev.deepnet.nn.Dense;
@@ -40,7 +41,9 @@ class ModelFileTest {
         Node conv = b.add(new Conv2d(2, 4, 3, 3, new Conv2dSpec(1, 1, 1, 0, 1, 2, 1, 1)), b.input());
         Node relu = b.add(new Relu(), conv);
         Node grouped = b.add(new Conv2d(4, 4, 3, 3, Conv2dSpec.of(1, 1).withGroups(2)), relu);
-        Node lrn = b.add(new Lrn(), grouped);
+        BatchNorm2d norm = new BatchNorm2d(4, new dev.deepnet.ops.BatchNormSpec(1e-3f, 0.2f));
+        Node normed = b.add(norm, grouped);
+        Node lrn = b.add(new Lrn(), normed);
         Node max = b.add(new MaxPool2d(3, 2), lrn);
         Node avg = b.add(new AvgPool2d(3, 2), lrn);
         Node cat = b.add(new Concat(), max, avg);
@@ -52,7 +55,12 @@ class ModelFileTest {
         Node sig = b.add(new Sigmoid(), th);
         Node sum = b.add(new Add(), a, sig);
         Node out = b.add(new Softmax(), b.add(new Dense(6, 3), sum));
-        return b.build(out, 4);
+        Model model = b.build(out, 4);
+        // running statistics as training leaves them, not the initial 0 and 1: they are saved and loaded too
+        norm.runningMean().value().copyFrom(new float[] {0.5f, -0.25f, 0.125f, 1f});
+        norm.runningVariance().value().copyFrom(new float[] {2f, 0.5f, 1.5f, 0.25f});
+        norm.weight().value().copyFrom(new float[] {1.5f, 0.5f, -1f, 2f});
+        return model;
     }
 
     @Test
