@@ -3,6 +3,7 @@ package dev.deepnet.onnx;
 import com.google.protobuf.UnsafeByteOperations;
 import dev.deepnet.nn.Add;
 import dev.deepnet.nn.AvgPool2d;
+import dev.deepnet.nn.BatchNorm2d;
 import dev.deepnet.nn.Concat;
 import dev.deepnet.nn.Conv2d;
 import dev.deepnet.nn.Dense;
@@ -99,6 +100,7 @@ final class OnnxExport {
             switch (l) {
                 case Dense d -> { }
                 case Conv2d c -> { }
+                case BatchNorm2d b -> { }
                 case MaxPool2d m -> { }
                 case AvgPool2d a -> { }
                 case Lrn r -> { }
@@ -140,6 +142,14 @@ final class OnnxExport {
                         .addAttribute(ints("pads", s.padTop(), s.padLeft(), s.padBottom(), s.padRight()))
                         .addAttribute(ints("dilations", s.dilationH(), s.dilationW()))
                         .addAttribute(integer("group", s.groups())));
+            }
+            case BatchNorm2d b -> {
+                List<String> inputs = new ArrayList<>(List.of(in.get(0)));
+                for (Parameter p : List.of(b.weight(), b.bias(), b.runningMean(), b.runningVariance())) {
+                    inputs.add(initializer(g, names, name + "." + p.name(), p, external));
+                }
+                g.addNode(node("BatchNormalization", name, inputs, out).addAttribute(real("epsilon", b.spec().epsilon()))
+                        .addAttribute(real("momentum", 1 - b.spec().momentum()))); // ONNX weighs the running value
             }
             case MaxPool2d m -> g.addNode(pool(node("MaxPool", name, in, out), m.spec()));
             case AvgPool2d a -> g.addNode(pool(node("AveragePool", name, in, out), a.spec())

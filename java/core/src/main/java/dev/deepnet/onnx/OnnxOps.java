@@ -13,6 +13,7 @@ import dev.deepnet.nn.Softmax;
 import dev.deepnet.nn.Tanh;
 import dev.deepnet.onnx.OnnxImport.Variable;
 import dev.deepnet.onnx.OnnxImport.Constant;
+import dev.deepnet.onnx.OnnxImport.BatchNormKind;
 import dev.deepnet.onnx.OnnxImport.ConvKind;
 import dev.deepnet.onnx.OnnxImport.DenseKind;
 import dev.deepnet.onnx.OnnxImport.Planned;
@@ -21,6 +22,7 @@ import dev.deepnet.onnx.OnnxImport.Value;
 import dev.deepnet.onnx.internal.OnnxProto.AttributeProto;
 import dev.deepnet.onnx.internal.OnnxProto.TensorProto;
 import dev.deepnet.ops.Activation;
+import dev.deepnet.ops.BatchNormSpec;
 import dev.deepnet.ops.Conv2dSpec;
 import dev.deepnet.ops.LrnSpec;
 import dev.deepnet.ops.Pool2dSpec;
@@ -49,6 +51,7 @@ final class OnnxOps {
 
     private static final Map<String, Converter> TABLE = new TreeMap<>(Map.ofEntries(
             Map.entry("Conv", OnnxOps::conv),
+            Map.entry("BatchNormalization", OnnxOps::batchNorm),
             Map.entry("Gemm", OnnxOps::gemm),
             Map.entry("MatMul", OnnxOps::matMul),
             Map.entry("Add", OnnxOps::add),
@@ -129,6 +132,46 @@ final class OnnxOps {
         }
         g.layer(n, new ConvKind((int) channels, (int) wd[0], (int) wd[2], (int) wd[3], spec), Source.of(w),
                 b == null ? null : Source.of(b), x);
+    }
+
+    /**
+     * BatchNormalization at inference: the scale, B, mean and variance constants (C each) become a
+     * BatchNorm2d's weight, bias and running statistics. ONNX's momentum weighs the running value
+     * (running * momentum + batch * (1 - momentum)), deepnet's and PyTorch's the batch's: 1 - it.
+     */
+    private static void batchNorm(OnnxNode n, OnnxImport g) throws InvalidOnnx {
+        Variable x = g.variable(n, 0);
+        if (x.shape().rank() != 4) {
+            throw n.unsupported("batch normalisation of a rank-" + x.shape().rank() + " input (only (N, C, H, W))");
+        }
+        float epsilon = n.real("epsilon", 1e-5f);
+        float momentum = n.real("momentum", 0.9f);
+        if (n.opset() >= 14 && n.integer("training_mode", 0, 0, 1) == 1) {
+            throw n.unsupported("training_mode = 1 (normalising with the batch's statistics at inference)");
+        }
+        g.unusedOutputs(n, 1, "the running statistics of training mode");
+        long channels = x.shape().dim(1);
+        String[] roles = {"the scale", "the bias B", "the mean", "the variance"};
+        Source[] sources = new Source[4];
+        for (int i = 0; i < 4; i++) {
+            Initializer t = g.constant(n, i + 1, roles[i]);
+            if (t == null) {
+                throw n.invalid("input " + (i + 1) + " (" + roles[i] + ") is missing");
+            }
+            t.require(Initializer.FLOAT, n.where() + ": " + roles[i]);
+            if (t.rank() != 1 || t.dims()[0] != channels) {
+                throw n.invalid(roles[i] + " " + Initializer.describeShape(t.dims()) + " does not fit " + channels + " channels");
+            }
+            sources[i] = Source.of(t);
+        }
+        BatchNormSpec spec;
+        try {
+            spec = new BatchNormSpec(epsilon, 1 - momentum);
+        } catch (IllegalArgumentException e) {
+            throw n.unsupported("epsilon " + epsilon + " and momentum " + momentum + " (" + e.getMessage() + ")");
+        }
+        Planned p = g.layer(n, new BatchNormKind((int) channels, spec), sources[0], sources[1], x);
+        p.buffers = List.of(sources[2], sources[3]);
     }
 
     /** Gemm as a dense layer: Y = alpha A B' + beta C with A the activations (N, K), B' = B or its transpose. */

@@ -64,6 +64,15 @@ class OnnxOpsTest extends BackendTestCase {
                 string("auto_pad", "SAME_LOWER"))));
         c.add(new Case("Conv VALID then Add of a (1, C, 1, 1) bias", s(2, 5, 5), g -> g.node("Add",
                 List.of(g.node("Conv", List.of(g.input(), g.weights(3, 2, 3, 3)), string("auto_pad", "VALID")), g.weights(1, 3, 1, 1)))));
+        c.add(new Case("BatchNormalization", s(3, 4, 5), g -> g.node("BatchNormalization", List.of(g.input(), g.weights(3),
+                g.weights(3), g.weights(3), g.floats(new float[] {0.5f, 1.5f, 0.25f}, 3)), real("epsilon", 1e-3f))));
+        c.add(new Case("BatchNormalization defaults, 16 channels, after a Conv", s(2, 5, 5), g -> g.node("BatchNormalization",
+                List.of(g.node("Conv", List.of(g.input(), g.weights(16, 2, 3, 3), g.weights(16)), ints("pads", 1, 1, 1, 1)),
+                        g.weights(16), g.weights(16), g.weights(16), g.floats(positive(16), 16)))));
+        c.add(new Case("residual block with batch norm", s(4, 6, 6), g -> {
+            String h = g.node("Relu", List.of(convBn(g, g.input())));
+            return g.node("Relu", List.of(g.node("Add", List.of(convBn(g, h), g.input()))));
+        }));
         c.add(new Case("Gemm transB alpha beta", s(6), g -> g.node("Gemm", List.of(g.input(), g.weights(4, 6), g.weights(4)),
                 integer("transB", 1), real("alpha", 0.5f), real("beta", 2f))));
         c.add(new Case("Gemm B untransposed, C (1, out)", s(6), g -> g.node("Gemm", List.of(g.input(), g.weights(6, 4),
@@ -123,6 +132,21 @@ class OnnxOpsTest extends BackendTestCase {
         c.add(new Case("Identity and Constant weights", s(3), 12, g -> g.node("MatMul", List.of(g.node("Identity",
                 List.of(g.input())), g.node("Constant", List.of(), TestGraph.tensorAttribute("value", 3, 2))))));
         return c;
+    }
+
+    /** Variances: n values in [0.5, 1.5). */
+    static float[] positive(int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = 0.5f + (i * 7 % n) / (float) n;
+        }
+        return v;
+    }
+
+    /** A bias-free 3x3 Conv of 4 channels, then BatchNormalization: a ResNet block's half. */
+    static String convBn(TestGraph g, String x) {
+        String c = g.node("Conv", List.of(x, g.weights(4, 4, 3, 3)), ints("pads", 1, 1, 1, 1));
+        return g.node("BatchNormalization", List.of(c, g.weights(4), g.weights(4), g.weights(4), g.floats(positive(4), 4)));
     }
 
     static Stream<Arguments> opsAtOpsets() {

@@ -10,6 +10,7 @@ import dev.deepnet.models.AlexNet;
 import dev.deepnet.models.LeNet;
 import dev.deepnet.nn.Add;
 import dev.deepnet.nn.AvgPool2d;
+import dev.deepnet.nn.BatchNorm2d;
 import dev.deepnet.nn.Concat;
 import dev.deepnet.nn.Conv2d;
 import dev.deepnet.nn.Dense;
@@ -57,7 +58,8 @@ class OnnxRoundTripTest extends BackendTestCase {
         Node conv = b.add( // (3, 4, 6)
                 new Conv2d(2, 3, 3, 2, new Conv2dSpec(2, 1, 1, 0, 2, 1, 1, 2)), b.input());
         Node depthwise = b.add(new Conv2d(3, 3, 3, 3, Conv2dSpec.of(1, 1).withGroups(3)), b.add(new Relu(), conv));
-        Node lrn = b.add(new Lrn(), depthwise);
+        BatchNorm2d norm = new BatchNorm2d(3, new dev.deepnet.ops.BatchNormSpec(1e-3f, 0.2f));
+        Node lrn = b.add(new Lrn(), b.add(norm, depthwise));
         Node max = b.add(new MaxPool2d(new Pool2dSpec(3, 2, 1, 1, 1, 1, 2, 1, true)), lrn);
         Node avg = b.add(new AvgPool2d(Pool2dSpec.of(2, 1, 1).withCountPadding(false)), lrn);
         Node avg2 = b.add(new AvgPool2d(Pool2dSpec.of(2, 1, 1)), lrn);
@@ -69,7 +71,11 @@ class OnnxRoundTripTest extends BackendTestCase {
         Node right = b.add(new Tanh(), b.add(new Dense((int) features, 4, Activation.SIGMOID), drop));
         Node sum = b.add(new Add(), left, mid, right);
         Node pair = b.add(new Add(), sum, b.add(new Dense(4, 4, Activation.RELU), sum));
-        return b.build(b.add(new Softmax(), pair), 5);
+        Model model = b.build(b.add(new Softmax(), pair), 5);
+        norm.runningMean().value().copyFrom(new float[] {0.25f, -0.5f, 0.125f}); // as training leaves them
+        norm.runningVariance().value().copyFrom(new float[] {2f, 0.5f, 1.25f});
+        norm.bias().value().copyFrom(new float[] {0.5f, -1f, 0.25f});
+        return model;
     }
 
     @Test
