@@ -10,6 +10,7 @@ import dev.deepnet.io.Architecture.StatelessConfig;
 import dev.deepnet.nn.Add;
 import dev.deepnet.nn.AvgPool2d;
 import dev.deepnet.nn.BatchNorm2d;
+import dev.deepnet.nn.Clip;
 import dev.deepnet.nn.Concat;
 import dev.deepnet.nn.Conv2d;
 import dev.deepnet.nn.Dense;
@@ -136,6 +137,13 @@ final class LayerKinds {
         }
     }
 
+    record ClipConfig(float min, float max) implements StatelessConfig {
+        @Override
+        public Layer build() {
+            return new Clip(min, max);
+        }
+    }
+
     record DropoutConfig(double p) implements StatelessConfig {
         @Override
         public Layer build() {
@@ -192,6 +200,14 @@ final class LayerKinds {
                 }
                 return new DropoutConfig(p);
             }, (d, out) -> out.real("p", d.probability())),
+            kind("clip", Clip.class, Set.of("min", "max"), (f, where) -> {
+                float min = f.finiteFloat("min");
+                float max = f.finiteFloat("max");
+                if (!(min <= max)) {
+                    throw new InvalidException(where + ": min " + min + " must not exceed max " + max);
+                }
+                return new ClipConfig(min, max);
+            }, (c, out) -> out.real("min", c.min()).real("max", c.max())),
             plain("flatten", Flatten.class, Flatten::new, false),
             plain("sigmoid", Sigmoid.class, Sigmoid::new, false),
             plain("relu", Relu.class, Relu::new, false),

@@ -4,6 +4,7 @@ import com.google.protobuf.UnsafeByteOperations;
 import dev.deepnet.nn.Add;
 import dev.deepnet.nn.AvgPool2d;
 import dev.deepnet.nn.BatchNorm2d;
+import dev.deepnet.nn.Clip;
 import dev.deepnet.nn.Concat;
 import dev.deepnet.nn.Conv2d;
 import dev.deepnet.nn.Dense;
@@ -105,6 +106,7 @@ final class OnnxExport {
                 case AvgPool2d a -> { }
                 case Lrn r -> { }
                 case Dropout d -> { }
+                case Clip c -> { }
                 case Flatten f -> { }
                 case Relu r -> { }
                 case Sigmoid s -> { }
@@ -159,12 +161,10 @@ final class OnnxExport {
                 g.addNode(node("LRN", name, in, out).addAttribute(integer("size", s.size())).addAttribute(real("alpha", s.alpha()))
                         .addAttribute(real("beta", s.beta())).addAttribute(real("bias", s.k())));
             }
-            case Dropout d -> {
-                String ratio = unique(names, name + ".ratio");
-                g.addInitializer(TensorProto.newBuilder().setName(ratio).setDataType(Initializer.FLOAT)
-                        .addFloatData((float) d.probability()));
-                g.addNode(node("Dropout", name, List.of(in.get(0), ratio), out));
-            }
+            case Dropout d -> g.addNode(node("Dropout", name, List.of(in.get(0), scalar(g, names, name + ".ratio",
+                    (float) d.probability())), out));
+            case Clip c -> g.addNode(node("Clip", name, List.of(in.get(0), scalar(g, names, name + ".min", c.min()),
+                    scalar(g, names, name + ".max", c.max())), out));
             case Flatten f -> g.addNode(node("Flatten", name, in, out).addAttribute(integer("axis", 1)));
             case Relu r -> g.addNode(node("Relu", name, in, out));
             case Sigmoid s -> g.addNode(node("Sigmoid", name, in, out));
@@ -190,6 +190,13 @@ final class OnnxExport {
         return node.addAttribute(ints("kernel_shape", s.kernelH(), s.kernelW()))
                 .addAttribute(ints("strides", s.strideH(), s.strideW()))
                 .addAttribute(ints("pads", s.padTop(), s.padLeft(), s.padBottom(), s.padRight()));
+    }
+
+    /** A float scalar initializer (a ratio, a bound) named {@code name} (made unique); returns the name. */
+    private static String scalar(GraphProto.Builder g, Set<String> names, String name, float value) {
+        String unique = unique(names, name);
+        g.addInitializer(TensorProto.newBuilder().setName(unique).setDataType(Initializer.FLOAT).addFloatData(value));
+        return unique;
     }
 
     /** Adds {@code p} as an initializer named {@code name} (made unique); returns the name. */

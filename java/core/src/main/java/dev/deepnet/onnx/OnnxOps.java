@@ -2,6 +2,7 @@ package dev.deepnet.onnx;
 
 import dev.deepnet.nn.Add;
 import dev.deepnet.nn.AvgPool2d;
+import dev.deepnet.nn.Clip;
 import dev.deepnet.nn.Concat;
 import dev.deepnet.nn.Dropout;
 import dev.deepnet.nn.Flatten;
@@ -59,6 +60,7 @@ final class OnnxOps {
             Map.entry("Relu", (n, g) -> activation(n, g, Activation.RELU)),
             Map.entry("Sigmoid", (n, g) -> activation(n, g, Activation.SIGMOID)),
             Map.entry("Tanh", (n, g) -> activation(n, g, Activation.TANH)),
+            Map.entry("Clip", OnnxOps::clip),
             Map.entry("MaxPool", (n, g) -> pool(n, g, true)),
             Map.entry("AveragePool", (n, g) -> pool(n, g, false)),
             Map.entry("LRN", OnnxOps::lrn),
@@ -264,6 +266,32 @@ final class OnnxOps {
             case TANH -> new Tanh();
             case LINEAR -> throw new IllegalArgumentException("no layer for LINEAR");
         }, x);
+    }
+
+    /**
+     * Clip with constant bounds (inputs from opset 11 on; absent: no bound): a Clip layer, ReLU6 for
+     * (0, 6); with only a lower bound of 0, a Relu.
+     */
+    private static void clip(OnnxNode n, OnnxImport g) throws InvalidOnnx {
+        Variable x = g.variable(n, 0);
+        float min = -Float.MAX_VALUE;
+        float max = Float.MAX_VALUE;
+        Initializer lo = g.constant(n, 1, "min");
+        if (lo != null) {
+            min = lo.scalarFloat(n.where() + ": min");
+        }
+        Initializer hi = g.constant(n, 2, "max");
+        if (hi != null) {
+            max = hi.scalarFloat(n.where() + ": max");
+        }
+        if (!(min <= max) || Float.isNaN(min) || Float.isNaN(max)) {
+            throw n.unsupported("min " + min + " above max " + max + " (every value would be max)");
+        }
+        if (min == 0f && hi == null) {
+            activation(n, g, Activation.RELU);
+            return;
+        }
+        g.layer(n, new Clip(Math.max(min, -Float.MAX_VALUE), Math.min(max, Float.MAX_VALUE)), x);
     }
 
     // ---------------------------------------------------------------- joins

@@ -211,7 +211,8 @@ public final class OneDnnOps extends Ops {
             CONV_BWD_WEIGHTS = 6, MAX_POOL_FWD = 7, MAX_POOL_FWD_TRAINING = 8, MAX_POOL_BWD = 9, AVG_POOL_FWD = 10,
             AVG_POOL_BWD = 11, ELTWISE_FWD = 12, ELTWISE_BWD = 13, SOFTMAX_FWD = 14, LOG_SOFTMAX_FWD = 15, SOFTMAX_BWD = 16,
             LOG_SOFTMAX_BWD = 17, LRN_FWD = 18, LRN_FWD_TRAINING = 19, LRN_BWD = 20, ADD = 21, MULTIPLY = 22, ACCUMULATE = 23,
-            MATMUL = 24, REORDER = 25, BNORM_FWD_TRAINING = 26, BNORM_FWD = 27, BNORM_BWD = 28, BNORM_BWD_GLOBAL = 29;
+            MATMUL = 24, REORDER = 25, BNORM_FWD_TRAINING = 26, BNORM_FWD = 27, BNORM_BWD = 28, BNORM_BWD_GLOBAL = 29, CLIP_FWD = 30,
+            CLIP_BWD = 31;
 
     /**
      * A call made before with these very tensors: the kernel it needs and its tensors in port
@@ -845,6 +846,64 @@ public final class OneDnnOps extends Ops {
             }
         });
         remember(ELTWISE_BWD, f, x, y, dy, dx, k, useDst ? y : x, dy, dx).kernel().run(stream, 0, null, useDst ? y : x, dy, dx);
+    }
+
+    /** The bounds of a clip call: the memo tells calls apart by this object's identity. */
+    private record ClipBounds(float min, float max) {}
+
+    private ClipBounds lastClip; // most calls of a plan repeat one pair (ReLU6): found again without allocating
+
+    private ClipBounds clipBounds(float min, float max) {
+        ClipBounds b = lastClip;
+        if (b == null || Float.compare(b.min(), min) != 0 || Float.compare(b.max(), max) != 0) {
+            b = new ClipBounds(min, max);
+            lastClip = b;
+        }
+        return b;
+    }
+
+    @Override
+    protected void doClipForward(float min, float max, Tensor x, Tensor y) {
+        ClipBounds b = clipBounds(min, max);
+        RecentCall call = recall(CLIP_FWD, b, x, y, null, null);
+        if (call == null) {
+            Shape s = x.shape();
+            Layout layout = x.layout();
+            OneDnnKernel k = kernel(List.of("clip.fwd", b, s, key(layout)), () -> {
+                try (MemoryDesc d = desc(s, layout)) {
+                    return new OneDnnKernel(engine, PrimitiveDesc.eltwiseForward(engine, PropKind.FORWARD_INFERENCE,
+                            Algorithm.ELTWISE_CLIP_V2, d, d, min, max, null),
+                            List.of(port(Arg.SRC, s, layout, false), port(Arg.DST, s, layout, true)));
+                }
+            });
+            call = remember(CLIP_FWD, b, x, y, null, null, k, x, y);
+        }
+        call.kernel().run(stream, 0, null, call.ports());
+    }
+
+    @Override
+    protected void doClipBackward(float min, float max, Tensor x, Tensor dy, Tensor dx) {
+        ClipBounds b = clipBounds(min, max);
+        RecentCall call = recall(CLIP_BWD, b, x, dy, dx, null);
+        if (call == null) {
+            Shape s = x.shape();
+            Layout layout = x.layout();
+            OneDnnKernel k = kernel(List.of("clip.bwd", b, s, key(layout)), () -> {
+                PrimitiveDesc hint = hint(List.of("clip.fwd.training", b, s, key(layout)), () -> {
+                    try (MemoryDesc d = desc(s, layout)) {
+                        return PrimitiveDesc.eltwiseForward(engine, PropKind.FORWARD_TRAINING, Algorithm.ELTWISE_CLIP_V2, d, d, min, max,
+                                null);
+                    }
+                });
+                try (MemoryDesc d = desc(s, layout)) {
+                    return new OneDnnKernel(engine, PrimitiveDesc.eltwiseBackward(engine, Algorithm.ELTWISE_CLIP_V2, d, d, d, min, max,
+                            hint, null), List.of(port(Arg.SRC, s, layout, false), port(Arg.DIFF_DST, s, layout, false),
+                            port(Arg.DIFF_SRC, s, layout, true)));
+                }
+            });
+            call = remember(CLIP_BWD, b, x, dy, dx, null, k, x, dy, dx);
+        }
+        call.kernel().run(stream, 0, null, call.ports());
     }
 
     // ---------------------------------------------------------------- softmax

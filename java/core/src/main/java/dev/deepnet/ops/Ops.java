@@ -441,6 +441,49 @@ public abstract class Ops implements AutoCloseable {
         }
     }
 
+    /** y = min(max(x, min), max), element by element; any shape, any layout (y in x's). ReLU6 is (0, 6). */
+    public final void clipForward(float min, float max, Tensor x, Tensor y) {
+        String op = "clipForward";
+        clipBounds(op, min, max);
+        sameLayout(op, "y", y, "x", x);
+        same(op, "y", y, x.shape(), "x's shape");
+        inPlaceOrSeparate(op, "y", y, x);
+        enter(op);
+        try {
+            hold(x);
+            hold(y);
+            doClipForward(min, max, x, y);
+        } finally {
+            exit();
+        }
+    }
+
+    /** dx = dy where min < x < max, else 0 (PyTorch's hardtanh and ReLU6: the bounds pass nothing). */
+    public final void clipBackward(float min, float max, Tensor x, Tensor dy, Tensor dx) {
+        String op = "clipBackward";
+        clipBounds(op, min, max);
+        sameLayout(op, "dy", dy, "x", x);
+        sameLayout(op, "dx", dx, "x", x);
+        same(op, "dy", dy, x.shape(), "x's shape");
+        same(op, "dx", dx, x.shape(), "x's shape");
+        separate(op, "dx", dx, x, dy);
+        enter(op);
+        try {
+            hold(x);
+            hold(dy);
+            hold(dx);
+            doClipBackward(min, max, x, dy, dx);
+        } finally {
+            exit();
+        }
+    }
+
+    private static void clipBounds(String op, float min, float max) {
+        if (!(min <= max) || Float.isNaN(min) || Float.isNaN(max)) {
+            throw new IllegalArgumentException(op + ": min " + min + " must not exceed max " + max);
+        }
+    }
+
     // ---------------------------------------------------------------- softmax
 
     /** Softmax (or log-softmax) along dimension 1, the class axis: x (N, C, ...). */
@@ -1103,6 +1146,10 @@ public abstract class Ops implements AutoCloseable {
     protected abstract void doActivationForward(Activation f, Tensor x, Tensor y);
 
     protected abstract void doActivationBackward(Activation f, Tensor x, Tensor y, Tensor dy, Tensor dx);
+
+    protected abstract void doClipForward(float min, float max, Tensor x, Tensor y);
+
+    protected abstract void doClipBackward(float min, float max, Tensor x, Tensor dy, Tensor dx);
 
     protected abstract void doSoftmaxForward(Tensor x, Tensor y, boolean log);
 

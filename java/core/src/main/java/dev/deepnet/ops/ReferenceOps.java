@@ -490,6 +490,25 @@ public final class ReferenceOps extends Ops {
         dx.copyFrom(dxs);
     }
 
+    @Override
+    protected void doClipForward(float min, float max, Tensor x, Tensor y) {
+        float[] xs = x.toArray();
+        for (int i = 0; i < xs.length; i++) {
+            xs[i] = Math.min(Math.max(xs[i], min), max);
+        }
+        y.copyFrom(xs);
+    }
+
+    @Override
+    protected void doClipBackward(float min, float max, Tensor x, Tensor dy, Tensor dx) {
+        float[] xs = x.toArray();
+        float[] dys = dy.toArray();
+        for (int i = 0; i < xs.length; i++) {
+            dys[i] = xs[i] > min && xs[i] < max ? dys[i] : 0f;
+        }
+        dx.copyFrom(dys);
+    }
+
     // ---------------------------------------------------------------- softmax
 
     @Override

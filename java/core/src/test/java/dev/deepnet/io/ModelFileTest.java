@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.deepnet.nn.Add;
 import dev.deepnet.nn.AvgPool2d;
 import dev.deepnet.nn.BatchNorm2d;
+import dev.deepnet.nn.Clip;
 import dev.deepnet.nn.Concat;
 import dev.deepnet.nn.Conv2d;
 import dev.deepnet.nn.Dense;
@@ -51,7 +52,7 @@ class ModelFileTest {
         Node drop = b.add(new Dropout(0.25), flat);
         Node a = b.add(new Dense(128, 6, Activation.SIGMOID), drop);
         Node c = b.add(new Dense(128, 6), drop);
-        Node th = b.add(new Tanh(), c);
+        Node th = b.add(new Tanh(), b.add(new Clip(-0.5f, 0.75f), c));
         Node sig = b.add(new Sigmoid(), th);
         Node sum = b.add(new Add(), a, sig);
         Node out = b.add(new Softmax(), b.add(new Dense(6, 3), sum));

@@ -90,6 +90,12 @@ class OnnxOpsTest extends BackendTestCase {
         }));
         c.add(new Case("MatMul alone", s(4), g -> g.node("MatMul", List.of(g.input(), g.weights(4, 3)))));
         c.add(new Case("Relu", s(2, 3, 3), g -> g.node("Relu", List.of(g.input()))));
+        c.add(new Case("Clip to [-0.5, 0.25]", s(2, 3, 3), g -> g.node("Clip", List.of(g.input(), g.floats(new float[] {-0.5f}),
+                g.floats(new float[] {0.25f})))));
+        c.add(new Case("Clip ReLU6 after a Conv", s(2, 4, 4), g -> g.node("Clip", List.of(g.node("Conv", List.of(g.input(),
+                g.weights(8, 2, 3, 3)), ints("pads", 1, 1, 1, 1)), g.floats(new float[] {0f}), g.floats(new float[] {6f})))));
+        c.add(new Case("Clip with a lower bound only (a Relu)", s(7), g -> g.node("Clip", List.of(g.input(), g.floats(new float[] {0f})))));
+        c.add(new Case("Clip with an upper bound only", s(7), g -> g.node("Clip", List.of(g.input(), "", g.floats(new float[] {0.5f})))));
         c.add(new Case("Sigmoid", s(7), g -> g.node("Sigmoid", List.of(g.input()))));
         c.add(new Case("Tanh", s(7), g -> g.node("Tanh", List.of(g.input()))));
         c.add(new Case("MaxPool 3/2 pads 1", s(2, 7, 7), g -> g.node("MaxPool", List.of(g.input()), ints("kernel_shape", 3, 3),

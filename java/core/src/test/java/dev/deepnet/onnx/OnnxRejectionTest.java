@@ -64,7 +64,7 @@ class OnnxRejectionTest {
         String m = rejected(g.bytes(out));
         assertTrue(m.contains("node 'layernormalization4' (LayerNormalization, opset 17): op LayerNormalization is not supported"), m);
         assertTrue(m.contains("nor are HardSwish (2 nodes)"), m);
-        assertTrue(m.contains("deepnet reads Add, AveragePool, BatchNormalization, Concat, Constant, Conv,"), m);
+        assertTrue(m.contains("deepnet reads Add, AveragePool, BatchNormalization, Clip, Concat, Constant, Conv,"), m);
     }
 
     @Test

@@ -11,6 +11,7 @@ import dev.deepnet.models.LeNet;
 import dev.deepnet.nn.Add;
 import dev.deepnet.nn.AvgPool2d;
 import dev.deepnet.nn.BatchNorm2d;
+import dev.deepnet.nn.Clip;
 import dev.deepnet.nn.Concat;
 import dev.deepnet.nn.Conv2d;
 import dev.deepnet.nn.Dense;
@@ -67,7 +68,7 @@ class OnnxRoundTripTest extends BackendTestCase {
         Node drop = b.add(new Dropout(0.25), flat);
         long features = 3L * 5 * 7 * 3; // conv (3, 4, 6), each pooling (3, 5, 7)
         Node left = b.add(new Dense((int) features, 4, Activation.TANH), drop);
-        Node mid = b.add(new Sigmoid(), b.add(new Dense((int) features, 4), drop));
+        Node mid = b.add(new Sigmoid(), b.add(new Clip(-0.5f, 0.75f), b.add(new Dense((int) features, 4), drop)));
         Node right = b.add(new Tanh(), b.add(new Dense((int) features, 4, Activation.SIGMOID), drop));
         Node sum = b.add(new Add(), left, mid, right);
         Node pair = b.add(new Add(), sum, b.add(new Dense(4, 4, Activation.RELU), sum));
