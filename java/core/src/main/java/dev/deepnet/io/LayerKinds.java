@@ -151,7 +151,7 @@ final class LayerKinds {
         }
     }
 
-    private static final Set<String> POOL_FIELDS = Set.of("kernel", "stride", "padding", "count_padding");
+    private static final Set<String> POOL_FIELDS = Set.of("kernel", "stride", "padding", "count_padding", "ceil_mode"); // ceil_mode: optional
 
     static final List<Kind<?>> ALL = List.of(
             kind("dense", Dense.class, Set.of("in", "out", "activation"),
@@ -273,8 +273,9 @@ final class LayerKinds {
         int[] s = f.ints("stride", 2, 1);
         int[] p = f.ints("padding", 4, 0);
         boolean count = f.bool("count_padding");
+        boolean ceil = f.has("ceil_mode") && f.bool("ceil_mode"); // files before ceil mode have none
         try {
-            return new PoolConfig(max, new Pool2dSpec(k[0], k[1], s[0], s[1], p[0], p[1], p[2], p[3], count));
+            return new PoolConfig(max, new Pool2dSpec(k[0], k[1], s[0], s[1], p[0], p[1], p[2], p[3], count, ceil));
         } catch (IllegalArgumentException e) {
             throw new InvalidException(where + ": " + e.getMessage());
         }
@@ -283,6 +284,9 @@ final class LayerKinds {
     private static void pool(Pool2dSpec s, Settings out) {
         out.ints("kernel", s.kernelH(), s.kernelW()).ints("stride", s.strideH(), s.strideW())
                 .ints("padding", s.padTop(), s.padLeft(), s.padBottom(), s.padRight()).bool("count_padding", s.countPadding());
+        if (s.ceilMode()) {
+            out.bool("ceil_mode", true);
+        }
     }
 
     private static Activation activation(Fields f, String where) throws InvalidException {

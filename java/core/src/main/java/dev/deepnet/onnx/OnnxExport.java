@@ -189,7 +189,8 @@ final class OnnxExport {
     private static NodeProto.Builder pool(NodeProto.Builder node, Pool2dSpec s) {
         return node.addAttribute(ints("kernel_shape", s.kernelH(), s.kernelW()))
                 .addAttribute(ints("strides", s.strideH(), s.strideW()))
-                .addAttribute(ints("pads", s.padTop(), s.padLeft(), s.padBottom(), s.padRight()));
+                .addAttribute(ints("pads", s.padTop(), s.padLeft(), s.padBottom(), s.padRight()))
+                .addAttribute(integer("ceil_mode", s.ceilMode() ? 1 : 0));
     }
 
     /** A float scalar initializer (a ratio, a bound) named {@code name} (made unique); returns the name. */

@@ -394,27 +394,15 @@ final class OnnxOps {
         }
         int[] pads = pads(n, x.shape(), kernel, strides);
         boolean ceil = n.integer("ceil_mode", 0, 0, 1) == 1;
-        if (ceil) {
-            // Ceiling mode adds the windows that start inside the input (or its begin padding) but
-            // overhang the end; more padding at the end makes them whole. Max pooling never picks padding,
-            // and average pooling that does not count padding ignores it: both stay exact.
-            for (int d = 0; d < 2; d++) {
-                long in = x.shape().dim(2 + d) + pads[d] + pads[d + 2];
-                long floor = (in - kernel[d]) / strides[d] + 1;
-                long ceiled = (in - kernel[d] + strides[d] - 1) / strides[d] + 1;
-                if (ceiled > floor && (ceiled - 1) * strides[d] >= x.shape().dim(2 + d) + pads[d]) {
-                    ceiled--; // the last window would start in the end padding: ONNX and PyTorch drop it
-                }
-                long extra = Math.max(0, (ceiled - 1) * strides[d] + kernel[d] - in);
-                if (extra > 0 && countPadding) {
-                    throw n.unsupported("ceil_mode = 1 with count_include_pad = 1 where it adds a window");
-                }
-                pads[d + 2] += (int) extra;
-            }
-        }
         Pool2dSpec spec;
         try {
             spec = new Pool2dSpec(kernel[0], kernel[1], strides[0], strides[1], pads[0], pads[1], pads[2], pads[3], countPadding);
+            if (ceil && !spec.withCountPadding(false).withCeilMode(true).outputShape(x.shape()).equals(spec.outputShape(x.shape()))) {
+                if (countPadding && Arrays.stream(pads).anyMatch(p -> p != 0)) {
+                    throw n.unsupported("ceil_mode = 1 with count_include_pad = 1 and padding where it adds a window");
+                }
+                spec = spec.withCeilMode(true); // only where it adds a window: the same pooling otherwise
+            }
         } catch (IllegalArgumentException e) {
             throw n.unsupported("this window, stride and padding (" + e.getMessage() + ")");
         }

@@ -656,7 +656,14 @@ public final class OneDnnOps extends Ops {
         if (max) {
             return Algorithm.POOLING_MAX;
         }
-        return s.countPadding() ? Algorithm.POOLING_AVG_INCLUDE_PADDING : Algorithm.POOLING_AVG_EXCLUDE_PADDING;
+        // Ceil mode counts padding only without padding (Pool2dSpec): windows inside are whole, an
+        // overhanging one divides by its real inputs, so excluding padding (the overhang) is exact.
+        return s.countPadding() && !s.ceilMode() ? Algorithm.POOLING_AVG_INCLUDE_PADDING : Algorithm.POOLING_AVG_EXCLUDE_PADDING;
+    }
+
+    /** The end padding oneDNN is told: the spec's, plus the overhang of ceil mode's last window. */
+    private static long[] poolPadRight(Pool2dSpec s, Shape x) {
+        return new long[] {s.padBottom() + s.overhangBottom(x), s.padRight() + s.overhangRight(x)};
     }
 
     /**
@@ -672,7 +679,7 @@ public final class OneDnnOps extends Ops {
         try (MemoryDesc src = poolDesc(x, layout); MemoryDesc dst = poolDesc(y, layout)) {
             return PrimitiveDesc.poolingForward(engine, prop, poolAlgorithm(s, max), src, dst,
                     new long[] {s.strideH(), s.strideW()}, new long[] {s.kernelH(), s.kernelW()}, NO_DILATION,
-                    new long[] {s.padTop(), s.padLeft()}, new long[] {s.padBottom(), s.padRight()}, null);
+                    new long[] {s.padTop(), s.padLeft()}, poolPadRight(s, x), null);
         }
     }
 
@@ -691,7 +698,7 @@ public final class OneDnnOps extends Ops {
             try (MemoryDesc dsrc = poolDesc(x, layout); MemoryDesc ddst = poolDesc(y, layout)) {
                 return new OneDnnKernel(engine, PrimitiveDesc.poolingBackward(engine, poolAlgorithm(s, max), dsrc, ddst,
                         new long[] {s.strideH(), s.strideW()}, new long[] {s.kernelH(), s.kernelW()}, NO_DILATION,
-                        new long[] {s.padTop(), s.padLeft()}, new long[] {s.padBottom(), s.padRight()}, hint, null),
+                        new long[] {s.padTop(), s.padLeft()}, poolPadRight(s, x), hint, null),
                         List.of(port(Arg.DIFF_DST, y, layout, false), port(Arg.DIFF_SRC, x, layout, true)));
             }
         });

@@ -328,8 +328,14 @@ public final class ReferenceOps extends Ops {
             return count;
         }
 
+        /** Counting padding: the window's positions inside the padded input (a ceil-mode overhang is not padding). */
         int divisor(int oy, int ox) {
-            return spec.countPadding() ? spec.kernelH() * spec.kernelW() : realCount(oy, ox);
+            if (!spec.countPadding()) {
+                return realCount(oy, ox);
+            }
+            int rows = Math.min(iy(oy, spec.kernelH() - 1), h - 1 + spec.padBottom()) - iy(oy, 0) + 1;
+            int cols = Math.min(ix(ox, spec.kernelW() - 1), w - 1 + spec.padRight()) - ix(ox, 0) + 1;
+            return rows * cols;
         }
     }
 

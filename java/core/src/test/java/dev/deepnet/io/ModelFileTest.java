@@ -26,6 +26,7 @@ import dev.deepnet.nn.Tanh;
 import dev.deepnet.ops.Activation;
 import dev.deepnet.ops.Conv2dSpec;
 import dev.deepnet.ops.Ops;
+import dev.deepnet.ops.Pool2dSpec;
 import dev.deepnet.ops.ReferenceOps;
 import dev.deepnet.tensor.Shape;
 import java.io.IOException;
@@ -45,13 +46,13 @@ class ModelFileTest {
         BatchNorm2d norm = new BatchNorm2d(4, new dev.deepnet.ops.BatchNormSpec(1e-3f, 0.2f));
         Node normed = b.add(norm, grouped);
         Node lrn = b.add(new Lrn(), normed);
-        Node max = b.add(new MaxPool2d(3, 2), lrn);
-        Node avg = b.add(new AvgPool2d(3, 2), lrn);
+        Node max = b.add(new MaxPool2d(Pool2dSpec.of(2, 2, 0).withCeilMode(true)), lrn); // 9 -> 5, rounding up
+        Node avg = b.add(new AvgPool2d(Pool2dSpec.of(2, 2, 0).withCeilMode(true)), lrn);
         Node cat = b.add(new Concat(), max, avg);
         Node flat = b.add(new Flatten(), cat);
         Node drop = b.add(new Dropout(0.25), flat);
-        Node a = b.add(new Dense(128, 6, Activation.SIGMOID), drop);
-        Node c = b.add(new Dense(128, 6), drop);
+        Node a = b.add(new Dense(200, 6, Activation.SIGMOID), drop);
+        Node c = b.add(new Dense(200, 6), drop);
         Node th = b.add(new Tanh(), b.add(new Clip(-0.5f, 0.75f), c));
         Node sig = b.add(new Sigmoid(), th);
         Node sum = b.add(new Add(), a, sig);

@@ -87,6 +87,14 @@ class OnnxRoundTripTest extends BackendTestCase {
     }
 
     @Test
+    void ceilModePoolingRunsInOnnxRuntimeAndLoadsBack() throws Exception {
+        try (Model model = Model.sequential(Shape.of(3, 7, 8), 2, new MaxPool2d(Pool2dSpec.of(2, 2, 0).withCeilMode(true)),
+                new AvgPool2d(Pool2dSpec.of(2, 2, 0).withCeilMode(true)), new Flatten())) {
+            roundTrip(model, dir.resolve("ceil.onnx"), false, List.of(2), backends());
+        }
+    }
+
+    @Test
     void leNetRunsInOnnxRuntimeAndLoadsBack() throws Exception {
         try (Model model = LeNet.create(10, 3)) {
             roundTrip(model, dir.resolve("lenet.onnx"), false, List.of(2), backends());

@@ -23,7 +23,25 @@ class PoolingOpsTest extends BackendTestCase {
                 Arguments.of(Shape.of(2, 1, 5, 6), Pool2dSpec.of(2, 1, 1)),
                 Arguments.of(Shape.of(1, 3, 6, 5), Pool2dSpec.of(3, 3, 1)),
                 Arguments.of(Shape.of(1, 2, 5, 8), new Pool2dSpec(2, 3, 1, 2, 1, 0, 0, 2, true)),
-                Arguments.of(Shape.of(3, 16, 3, 3), Pool2dSpec.of(3, 1, 0)));
+                Arguments.of(Shape.of(3, 16, 3, 3), Pool2dSpec.of(3, 1, 0)),
+                Arguments.of(Shape.of(2, 3, 7, 6), Pool2dSpec.of(2, 2, 0).withCeilMode(true)),
+                Arguments.of(Shape.of(1, 16, 8, 9), Pool2dSpec.of(3, 2, 0).withCeilMode(true)),
+                Arguments.of(Shape.of(1, 2, 6, 5), Pool2dSpec.of(3, 2, 1).withCountPadding(false).withCeilMode(true)),
+                Arguments.of(Shape.of(1, 2, 5, 7), new Pool2dSpec(2, 3, 2, 3, 1, 1, 0, 0, false, true)));
+    }
+
+    @org.junit.jupiter.api.Test
+    void ceilModeRoundsUpButStartsNoWindowInTheEndPadding() {
+        // PyTorch's sizes: 7 by 2/2 -> 4; 6 by 3/2 padding 1 -> 4; 5 by 2/2 padding 1 -> 3 (a 4th window would start in the padding)
+        org.junit.jupiter.api.Assertions.assertEquals(Shape.of(1, 1, 4, 4), Pool2dSpec.of(2, 2, 0).withCeilMode(true).outputShape(Shape.of(1, 1, 7, 7)));
+        Pool2dSpec padded = Pool2dSpec.of(3, 2, 1).withCountPadding(false).withCeilMode(true);
+        org.junit.jupiter.api.Assertions.assertEquals(Shape.of(1, 1, 4, 4), padded.outputShape(Shape.of(1, 1, 6, 6)));
+        Pool2dSpec small = Pool2dSpec.of(2, 2, 1).withCountPadding(false).withCeilMode(true);
+        org.junit.jupiter.api.Assertions.assertEquals(Shape.of(1, 1, 3, 3), small.outputShape(Shape.of(1, 1, 5, 5)));
+        org.junit.jupiter.api.Assertions.assertEquals(Shape.of(1, 1, 56, 56), Pool2dSpec.of(3, 2, 0).withCeilMode(true)
+                .outputShape(Shape.of(1, 1, 112, 112)), "GoogLeNet's first max pool");
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> Pool2dSpec.of(3, 2, 1).withCeilMode(true),
+                "counted padding with ceil mode");
     }
 
     @ParameterizedTest(name = "max pool {1} on {0}")
@@ -57,6 +75,9 @@ class PoolingOpsTest extends BackendTestCase {
     @MethodSource("cases")
     void averagePoolingAgreesWithAndWithoutCountingPadding(Shape xs, Pool2dSpec base) {
         for (boolean countPadding : new boolean[] {true, false}) {
+            if (countPadding && base.ceilMode() && (base.padTop() | base.padLeft() | base.padBottom() | base.padRight()) != 0) {
+                continue; // not a spec (Pool2dSpec)
+            }
             Pool2dSpec spec = base.withCountPadding(countPadding);
             Shape ys = spec.outputShape(xs);
             long seed = xs.hashCode() + (countPadding ? 1 : 0);
