@@ -7,6 +7,7 @@ import dev.deepnet.io.Architecture.Fields;
 import dev.deepnet.io.Architecture.InvalidException;
 import dev.deepnet.io.Architecture.LayerConfig;
 import dev.deepnet.io.Architecture.StatelessConfig;
+import dev.deepnet.nn.AdaptiveAvgPool2d;
 import dev.deepnet.nn.Add;
 import dev.deepnet.nn.AvgPool2d;
 import dev.deepnet.nn.BatchNorm2d;
@@ -130,6 +131,13 @@ final class LayerKinds {
         }
     }
 
+    record AdaptivePoolConfig(int outputH, int outputW) implements StatelessConfig {
+        @Override
+        public Layer build() {
+            return new AdaptiveAvgPool2d(outputH, outputW);
+        }
+    }
+
     record LrnConfig(LrnSpec spec) implements StatelessConfig {
         @Override
         public Layer build() {
@@ -181,6 +189,10 @@ final class LayerKinds {
             }, (b, out) -> out.integer("channels", b.channels()).real("epsilon", b.spec().epsilon()).real("momentum", b.spec().momentum())),
             kind("maxpool", MaxPool2d.class, POOL_FIELDS, (f, where) -> pool(true, f, where), (m, out) -> pool(m.spec(), out)),
             kind("avgpool", AvgPool2d.class, POOL_FIELDS, (f, where) -> pool(false, f, where), (a, out) -> pool(a.spec(), out)),
+            kind("adaptivepool", AdaptiveAvgPool2d.class, Set.of("output"), (f, where) -> {
+                int[] o = f.ints("output", 2, 1);
+                return new AdaptivePoolConfig(o[0], o[1]);
+            }, (a, out) -> out.ints("output", a.outputH(), a.outputW())),
             kind("lrn", Lrn.class, Set.of("size", "alpha", "beta", "k"), (f, where) -> {
                 int size = f.positiveInt("size");
                 float alpha = f.finiteFloat("alpha");

@@ -101,6 +101,11 @@ public abstract class Layer implements AutoCloseable {
         return LayoutRule.ROW_MAJOR;
     }
 
+    /** The rule for these input shapes, for a layer whose ops take layouts only for some (adaptive pooling); by default {@link #layoutRule()}. */
+    LayoutRule layoutRule(List<Shape> inputs) {
+        return layoutRule();
+    }
+
     /** For {@link LayoutRule#OWN} layers: the layout to keep the output in (null: row-major). */
     dev.deepnet.tensor.Layout outputLayout(Ops ops, List<Shape> inputs) {
         return null;

@@ -221,7 +221,7 @@ public final class Plan implements AutoCloseable {
         inputs[i] = in;
         viaRowMajor[i] = new boolean[k];
         Layer layer = node.layer();
-        switch (layer.layoutRule()) {
+        switch (layer.layoutRule(Model.inputShapes(node, shapes))) {
             case OWN -> {
                 return layer.outputLayout(ops, Model.inputShapes(node, shapes));
             }

@@ -1,6 +1,7 @@
 package dev.deepnet.onnx;
 
 import com.google.protobuf.UnsafeByteOperations;
+import dev.deepnet.nn.AdaptiveAvgPool2d;
 import dev.deepnet.nn.Add;
 import dev.deepnet.nn.AvgPool2d;
 import dev.deepnet.nn.BatchNorm2d;
@@ -88,7 +89,7 @@ final class OnnxExport {
             for (Node i : n.inputs()) {
                 inputs.add(values[i.index()]);
             }
-            layer(g, n.layer(), inputs, values[n.index()], names, external);
+            layer(g, n.layer(), inputs, shapes[n.inputs().get(0).index()], values[n.index()], names, external);
         }
         g.addOutput(valueInfo(OUTPUT, shapes[model.output().index()]));
         return ModelProto.newBuilder().setIrVersion(IR_VERSION).setProducerName("deepnet").setGraph(g)
@@ -97,8 +98,20 @@ final class OnnxExport {
 
     /** Throws IllegalArgumentException, naming the layer, unless every layer has an ONNX form. */
     static void checkExportable(Model model) {
-        for (Layer l : model.layers()) {
+        Shape[] shapes = model.shapes(1);
+        for (Node n : model.nodes()) {
+            if (n.isInput()) {
+                continue;
+            }
+            Layer l = n.layer();
             switch (l) {
+                case AdaptiveAvgPool2d a -> {
+                    if (!global(a) && a.equalWindows(shapes[n.inputs().get(0).index()]) == null) {
+                        throw new IllegalArgumentException("layer " + l.name() + " (adaptive average pooling of "
+                                + shapes[n.inputs().get(0).index()] + " to " + a.outputH() + "x" + a.outputW()
+                                + ") has unequal bins, which no ONNX op computes");
+                    }
+                }
                 case Dense d -> { }
                 case Conv2d c -> { }
                 case BatchNorm2d b -> { }
@@ -120,9 +133,17 @@ final class OnnxExport {
         }
     }
 
-    private static void layer(GraphProto.Builder g, Layer l, List<String> in, String out, Set<String> names, External external) {
+    private static boolean global(AdaptiveAvgPool2d a) {
+        return a.outputH() == 1 && a.outputW() == 1;
+    }
+
+    /** {@code x}: the (first) input's shape, for one sample. */
+    private static void layer(GraphProto.Builder g, Layer l, List<String> in, Shape x, String out, Set<String> names,
+            External external) {
         String name = l.name();
         switch (l) {
+            case AdaptiveAvgPool2d a when global(a) -> g.addNode(node("GlobalAveragePool", name, in, out));
+            case AdaptiveAvgPool2d a -> g.addNode(pool(node("AveragePool", name, in, out), a.equalWindows(x))); // bins checked
             case Dense d -> {
                 String w = initializer(g, names, name + ".weight", d.weight(), external);
                 String b = initializer(g, names, name + ".bias", d.bias(), external);

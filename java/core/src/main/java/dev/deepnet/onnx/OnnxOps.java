@@ -1,5 +1,6 @@
 package dev.deepnet.onnx;
 
+import dev.deepnet.nn.AdaptiveAvgPool2d;
 import dev.deepnet.nn.Add;
 import dev.deepnet.nn.AvgPool2d;
 import dev.deepnet.nn.Clip;
@@ -63,6 +64,7 @@ final class OnnxOps {
             Map.entry("Clip", OnnxOps::clip),
             Map.entry("MaxPool", (n, g) -> pool(n, g, true)),
             Map.entry("AveragePool", (n, g) -> pool(n, g, false)),
+            Map.entry("GlobalAveragePool", OnnxOps::globalAveragePool),
             Map.entry("LRN", OnnxOps::lrn),
             Map.entry("Softmax", OnnxOps::softmax),
             Map.entry("Flatten", OnnxOps::flatten),
@@ -407,6 +409,14 @@ final class OnnxOps {
             throw n.unsupported("this window, stride and padding (" + e.getMessage() + ")");
         }
         g.layer(n, max ? new MaxPool2d(spec) : new AvgPool2d(spec), x);
+    }
+
+    private static void globalAveragePool(OnnxNode n, OnnxImport g) throws InvalidOnnx {
+        Variable x = g.variable(n, 0);
+        if (x.shape().rank() != 4) {
+            throw n.unsupported("global pooling of a rank-" + x.shape().rank() + " input (only 2-D: (N, C, H, W))");
+        }
+        g.layer(n, AdaptiveAvgPool2d.global(), x);
     }
 
     private static void lrn(OnnxNode n, OnnxImport g) throws InvalidOnnx {

@@ -772,6 +772,17 @@ public final class OneDnnOps extends Ops {
         call.kernel().run(stream, 0, null, call.ports());
     }
 
+    /** oneDNN has no adaptive pooling: plain Java loops (layers pool equal bins with avgPool2d, on oneDNN). */
+    @Override
+    protected void doAdaptiveAvgPool2dForward(Tensor x, Tensor y) {
+        javaLoops.doAdaptiveAvgPool2dForward(x, y);
+    }
+
+    @Override
+    protected void doAdaptiveAvgPool2dBackward(Tensor dy, Tensor dx) {
+        javaLoops.doAdaptiveAvgPool2dBackward(dy, dx);
+    }
+
     // ---------------------------------------------------------------- element-wise
 
     private static Algorithm forwardAlgorithm(Activation f) {

@@ -387,6 +387,55 @@ public abstract class Ops implements AutoCloseable {
         }
     }
 
+    /**
+     * Adaptive average pooling to y's size, PyTorch's bins: output row i averages input rows
+     * floor(i H / oH) to ceil((i + 1) H / oH) - 1, likewise columns. x (N, C, H, W), y (N, C, oH, oW),
+     * row-major. Where the bins are equal windows (H and W multiples of oH and oW) it is
+     * {@link #avgPool2dForward} with window = stride = H / oH, which takes any layout and is faster:
+     * layers use that; oneDNN has no adaptive pooling, and this runs as plain Java loops on every backend.
+     */
+    public final void adaptiveAvgPool2dForward(Tensor x, Tensor y) {
+        String op = "adaptiveAvgPool2dForward";
+        adaptiveShapes(op, x, "y", y);
+        separate(op, "y", y, x);
+        enter(op);
+        try {
+            hold(x);
+            hold(y);
+            doAdaptiveAvgPool2dForward(x, y);
+        } finally {
+            exit();
+        }
+    }
+
+    /** dx: each dy spread evenly over its bin (bins may overlap: their shares add up). */
+    public final void adaptiveAvgPool2dBackward(Tensor dy, Tensor dx) {
+        String op = "adaptiveAvgPool2dBackward";
+        adaptiveShapes(op, dx, "dy", dy);
+        separate(op, "dx", dx, dy);
+        enter(op);
+        try {
+            hold(dy);
+            hold(dx);
+            doAdaptiveAvgPool2dBackward(dy, dx);
+        } finally {
+            exit();
+        }
+    }
+
+    private static void adaptiveShapes(String op, Tensor x, String name, Tensor y) {
+        rowMajor(op, "x", x);
+        rowMajor(op, name, y);
+        open(op, x);
+        open(op, y);
+        Shape xs = x.shape();
+        Shape ys = y.shape();
+        if (xs.rank() != 4 || ys.rank() != 4 || xs.dim(0) != ys.dim(0) || xs.dim(1) != ys.dim(1)) {
+            throw new IllegalArgumentException(op + ": x (N, C, H, W) and " + name + " (N, C, oH, oW) must agree on N and C, got "
+                    + xs + " and " + ys);
+        }
+    }
+
     private Shape poolShape(String op, Pool2dSpec spec, Shape x) {
         KnownShape known = knownShape(spec);
         if (known != null && known.x().equals(x)) {
@@ -1142,6 +1191,10 @@ public abstract class Ops implements AutoCloseable {
     protected abstract void doAvgPool2dForward(Pool2dSpec spec, Tensor x, Tensor y);
 
     protected abstract void doAvgPool2dBackward(Pool2dSpec spec, Tensor dy, Tensor dx);
+
+    protected abstract void doAdaptiveAvgPool2dForward(Tensor x, Tensor y);
+
+    protected abstract void doAdaptiveAvgPool2dBackward(Tensor dy, Tensor dx);
 
     protected abstract void doActivationForward(Activation f, Tensor x, Tensor y);
 

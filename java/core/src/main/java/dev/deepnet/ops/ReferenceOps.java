@@ -457,6 +457,62 @@ public final class ReferenceOps extends Ops {
         dx.copyFrom(toFloats(acc));
     }
 
+    /** PyTorch's adaptive bin i of {@code out} over {@code in}: from floor(i in / out) to ceil((i + 1) in / out), exclusive. */
+    private static int binStart(int i, int in, int out) {
+        return (int) ((long) i * in / out);
+    }
+
+    private static int binEnd(int i, int in, int out) {
+        return (int) (((long) (i + 1) * in + out - 1) / out);
+    }
+
+    @Override
+    protected void doAdaptiveAvgPool2dForward(Tensor x, Tensor y) {
+        // x (N, C, H, W), y (N, C, oH, oW): each output the mean of its bin
+        int planes = x.shape().intDim(0) * x.shape().intDim(1);
+        int h = x.shape().intDim(2), w = x.shape().intDim(3), oh = y.shape().intDim(2), ow = y.shape().intDim(3);
+        float[] xs = x.toArray();
+        float[] ys = new float[planes * oh * ow];
+        for (int p = 0; p < planes; p++) {
+            for (int i = 0; i < oh; i++) {
+                for (int j = 0; j < ow; j++) {
+                    double s = 0;
+                    int y0 = binStart(i, h, oh), y1 = binEnd(i, h, oh), x0 = binStart(j, w, ow), x1 = binEnd(j, w, ow);
+                    for (int r = y0; r < y1; r++) {
+                        for (int c = x0; c < x1; c++) {
+                            s += xs[(p * h + r) * w + c];
+                        }
+                    }
+                    ys[(p * oh + i) * ow + j] = (float) (s / ((y1 - y0) * (x1 - x0)));
+                }
+            }
+        }
+        y.copyFrom(ys);
+    }
+
+    @Override
+    protected void doAdaptiveAvgPool2dBackward(Tensor dy, Tensor dx) {
+        // dy (N, C, oH, oW), dx (N, C, H, W): each dy / its bin's size added to every position of its bin
+        int planes = dx.shape().intDim(0) * dx.shape().intDim(1);
+        int h = dx.shape().intDim(2), w = dx.shape().intDim(3), oh = dy.shape().intDim(2), ow = dy.shape().intDim(3);
+        float[] dys = dy.toArray();
+        double[] acc = new double[planes * h * w];
+        for (int p = 0; p < planes; p++) {
+            for (int i = 0; i < oh; i++) {
+                for (int j = 0; j < ow; j++) {
+                    int y0 = binStart(i, h, oh), y1 = binEnd(i, h, oh), x0 = binStart(j, w, ow), x1 = binEnd(j, w, ow);
+                    double g = dys[(p * oh + i) * ow + j] / (double) ((y1 - y0) * (x1 - x0));
+                    for (int r = y0; r < y1; r++) {
+                        for (int c = x0; c < x1; c++) {
+                            acc[(p * h + r) * w + c] += g;
+                        }
+                    }
+                }
+            }
+        }
+        dx.copyFrom(toFloats(acc));
+    }
+
     // ---------------------------------------------------------------- element-wise
 
     @Override

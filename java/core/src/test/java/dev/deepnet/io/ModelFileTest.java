@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.deepnet.nn.AdaptiveAvgPool2d;
 import dev.deepnet.nn.Add;
 import dev.deepnet.nn.AvgPool2d;
 import dev.deepnet.nn.BatchNorm2d;
@@ -48,11 +49,12 @@ class ModelFileTest {
         Node lrn = b.add(new Lrn(), normed);
         Node max = b.add(new MaxPool2d(Pool2dSpec.of(2, 2, 0).withCeilMode(true)), lrn); // 9 -> 5, rounding up
         Node avg = b.add(new AvgPool2d(Pool2dSpec.of(2, 2, 0).withCeilMode(true)), lrn);
-        Node cat = b.add(new Concat(), max, avg);
+        Node adaptive = b.add(new AdaptiveAvgPool2d(5, 5), lrn); // 9 to 5: unequal bins
+        Node cat = b.add(new Concat(), max, avg, adaptive);
         Node flat = b.add(new Flatten(), cat);
         Node drop = b.add(new Dropout(0.25), flat);
-        Node a = b.add(new Dense(200, 6, Activation.SIGMOID), drop);
-        Node c = b.add(new Dense(200, 6), drop);
+        Node a = b.add(new Dense(300, 6, Activation.SIGMOID), drop);
+        Node c = b.add(new Dense(300, 6), drop);
         Node th = b.add(new Tanh(), b.add(new Clip(-0.5f, 0.75f), c));
         Node sig = b.add(new Sigmoid(), th);
         Node sum = b.add(new Add(), a, sig);

@@ -202,7 +202,7 @@ class ModelFileValidationTest {
 
     static Stream<Arguments> unknownOrMissingFields() {
         return Stream.of(
-                Arguments.of("\"layer\": \"conv\"", "\"layer\": \"transformer\"", "layer 'c1': unknown layer type 'transformer' (known: add, avgpool"),
+                Arguments.of("\"layer\": \"conv\"", "\"layer\": \"transformer\"", "layer 'c1': unknown layer type 'transformer' (known: adaptivepool, add, avgpool, batchnorm, clip"),
                 Arguments.of("\"dilation\": [1, 1]", "\"dilation\": [1, 1], \"bias\": false", "layer 'c1': unknown field \"bias\""),
                 Arguments.of("\"p\": 0.5", "\"p\": 0.5, \"in\": 36", "layer 'o1': unknown field \"in\""),
                 Arguments.of(", \"dilation\": [1, 1]", "", "layer 'c1': missing field \"dilation\""),

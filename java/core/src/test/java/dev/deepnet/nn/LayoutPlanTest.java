@@ -252,6 +252,30 @@ class LayoutPlanTest {
         }
     }
 
+    @Test
+    void adaptivePoolingKeepsTheLayoutWhereItsBinsAreEqualWindowsAndReadsRowMajorElsewhere() {
+        Model.Builder b = Model.builder(Shape.of(4, 8, 8));
+        Node c = b.add(new Conv2d(4, 16, 3, 3, Conv2dSpec.of(1, 1)), b.input());
+        Node equal = b.add(new AdaptiveAvgPool2d(4, 2), c);
+        Node global = b.add(AdaptiveAvgPool2d.global(), equal);
+        Node unequal = b.add(new AdaptiveAvgPool2d(3, 3), c);
+        Node out = b.add(new Concat(), b.add(new Flatten(), global), b.add(new Flatten(), unequal));
+        try (Model net = b.build(out, 5); OneDnnOps onednn = new OneDnnOps(0, 0); ReferenceOps reference = new ReferenceOps();
+             Plan fast = net.compileForTraining(onednn, 2, 9, true); Plan slow = net.compileForTraining(reference, 2, 9, true);
+             Tensor target = Tensor.allocate(fast.output().shape())) {
+            assertNotNull(fast.layout(c));
+            assertEquals(fast.layout(c), fast.layout(equal), "equal bins: average pooling in the convolution's layout");
+            assertEquals(fast.layout(c), fast.layout(global));
+            assertNull(fast.layout(unequal), "unequal bins: plain loops on a row-major copy");
+            fill(fast.input(), 3);
+            slow.input().copyFrom(fast.input());
+            fill(target, 4);
+            trainingStep(target, fast, slow);
+            assertClose(slow.output().toArray(), fast.output().toArray(), "output");
+            assertClose(slow.inputGradient().toArray(), fast.inputGradient().toArray(), "input gradient");
+        }
+    }
+
     /** One forward and backward pass of each plan, the loss the squared error against {@code target}. */
     private static void trainingStep(Tensor target, Plan... plans) {
         MeanSquaredError mse = new MeanSquaredError();

@@ -114,6 +114,10 @@ class OnnxOpsTest extends BackendTestCase {
                 List.of(g.input()), ints("kernel_shape", 3, 2), ints("pads", 1, 0, 1, 1), integer("count_include_pad", 1))));
         c.add(new Case("AveragePool ceil_mode", s(2, 5, 5), g -> g.node("AveragePool", List.of(g.input()),
                 ints("kernel_shape", 2, 2), ints("strides", 2, 2), integer("ceil_mode", 1))));
+        c.add(new Case("GlobalAveragePool", s(3, 5, 7), g -> g.node("GlobalAveragePool", List.of(g.input()))));
+        c.add(new Case("Conv, GlobalAveragePool, Flatten, Gemm", s(2, 6, 6), g -> g.node("Gemm", List.of(g.node("Flatten",
+                List.of(g.node("GlobalAveragePool", List.of(g.node("Conv", List.of(g.input(), g.weights(16, 2, 3, 3))))))),
+                g.weights(4, 16), g.weights(4)), integer("transB", 1))));
         c.add(new Case("LRN", s(5, 3, 3), g -> g.node("LRN", List.of(g.input()), integer("size", 3), real("alpha", 1e-2f),
                 real("beta", 0.75f), real("bias", 2f))));
         c.add(new Case("LRN defaults", s(4, 2, 2), g -> g.node("LRN", List.of(g.input()), integer("size", 5))));

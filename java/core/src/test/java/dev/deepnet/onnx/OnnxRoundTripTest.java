@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.onnxruntime.OrtSession;
 import dev.deepnet.models.AlexNet;
 import dev.deepnet.models.LeNet;
+import dev.deepnet.nn.AdaptiveAvgPool2d;
 import dev.deepnet.nn.Add;
 import dev.deepnet.nn.AvgPool2d;
 import dev.deepnet.nn.BatchNorm2d;
@@ -87,10 +88,19 @@ class OnnxRoundTripTest extends BackendTestCase {
     }
 
     @Test
-    void ceilModePoolingRunsInOnnxRuntimeAndLoadsBack() throws Exception {
+    void ceilModeAndAdaptivePoolingRunInOnnxRuntimeAndLoadBack() throws Exception {
         try (Model model = Model.sequential(Shape.of(3, 7, 8), 2, new MaxPool2d(Pool2dSpec.of(2, 2, 0).withCeilMode(true)),
                 new AvgPool2d(Pool2dSpec.of(2, 2, 0).withCeilMode(true)), new Flatten())) {
             roundTrip(model, dir.resolve("ceil.onnx"), false, List.of(2), backends());
+        }
+        // adaptive pooling with equal bins (an AveragePool), then global (a GlobalAveragePool)
+        try (Model model = Model.sequential(Shape.of(3, 8, 6), 2, new AdaptiveAvgPool2d(4, 2), AdaptiveAvgPool2d.global(), new Flatten())) {
+            roundTrip(model, dir.resolve("adaptive.onnx"), false, List.of(2), backends());
+        }
+        try (Model model = Model.sequential(Shape.of(3, 7, 6), 2, new AdaptiveAvgPool2d(4, 2))) {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> OnnxFile.save(model, dir.resolve("unequal.onnx")));
+            assertTrue(e.getMessage().contains("unequal bins"), e.getMessage());
         }
     }
 

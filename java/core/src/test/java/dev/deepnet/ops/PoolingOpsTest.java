@@ -30,6 +30,48 @@ class PoolingOpsTest extends BackendTestCase {
                 Arguments.of(Shape.of(1, 2, 5, 7), new Pool2dSpec(2, 3, 2, 3, 1, 1, 0, 0, false, true)));
     }
 
+    static Stream<Arguments> adaptive() {
+        return Stream.of(Arguments.of(Shape.of(2, 3, 5, 7), Shape.of(2, 3, 3, 2)), Arguments.of(Shape.of(1, 4, 6, 6), Shape.of(1, 4, 1, 1)),
+                Arguments.of(Shape.of(1, 2, 13, 13), Shape.of(1, 2, 6, 6)), Arguments.of(Shape.of(2, 2, 3, 2), Shape.of(2, 2, 5, 4)));
+    }
+
+    @ParameterizedTest(name = "adaptive avg pool {0} to {1}")
+    @MethodSource("adaptive")
+    void adaptiveAveragePoolingAgreesAndMatchesFiniteDifferences(Shape xs, Shape ys) {
+        long seed = xs.hashCode() + ys.hashCode();
+        try (Tensor x = random(xs, seed); Tensor g = random(ys, seed + 1); Tensor yRef = Tensor.allocate(ys);
+             Tensor dxRef = Tensor.allocate(xs)) {
+            reference.adaptiveAvgPool2dForward(x, yRef);
+            reference.adaptiveAvgPool2dBackward(g, dxRef);
+            for (Ops ops : backends()) {
+                try (Tensor y = Tensor.allocate(ys); Tensor dx = Tensor.allocate(xs).fill(7f)) {
+                    String what = ops.name() + " adaptive avg pool " + xs + " to " + ys;
+                    ops.adaptiveAvgPool2dForward(x, y);
+                    ops.adaptiveAvgPool2dBackward(g, dx);
+                    assertClose(what + " forward", yRef, y, 16);
+                    assertClose(what + " backward", dxRef, dx, 16);
+                    assertGradient(what + " dx", () -> ops.adaptiveAvgPool2dForward(x, y), y, g, x, dx, 1e-2, 16, seed);
+                }
+            }
+        }
+    }
+
+    @org.junit.jupiter.api.Test
+    void adaptiveBinsArePyTorchsAndEqualBinsAreAveragePooling() {
+        // 5 rows to 3: bins [0, 2), [1, 4), [3, 5), overlapping as PyTorch's do; one column
+        try (Tensor x = Tensor.of(Shape.of(1, 1, 5, 1), 1, 2, 4, 8, 16); Tensor y = Tensor.allocate(Shape.of(1, 1, 3, 1))) {
+            reference.adaptiveAvgPool2dForward(x, y);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {1.5f, 14f / 3, 12f}, y.toArray(), 1e-6f);
+        }
+        Shape xs = Shape.of(2, 3, 12, 6);
+        Shape ys = Shape.of(2, 3, 4, 3);
+        try (Tensor x = random(xs, 5); Tensor adaptive = Tensor.allocate(ys); Tensor pooled = Tensor.allocate(ys)) {
+            reference.adaptiveAvgPool2dForward(x, adaptive);
+            onednn.avgPool2dForward(new Pool2dSpec(3, 2, 3, 2, 0, 0, 0, 0, true), x, pooled);
+            assertClose("equal bins as average pooling", adaptive, pooled, 6);
+        }
+    }
+
     @org.junit.jupiter.api.Test
     void ceilModeRoundsUpButStartsNoWindowInTheEndPadding() {
         // PyTorch's sizes: 7 by 2/2 -> 4; 6 by 3/2 padding 1 -> 4; 5 by 2/2 padding 1 -> 3 (a 4th window would start in the padding)
