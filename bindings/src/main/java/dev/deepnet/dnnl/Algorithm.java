@@ -10,6 +10,8 @@ public enum Algorithm {
     ELTWISE_TANH(dnnl_eltwise_tanh),
     ELTWISE_LOGISTIC(dnnl_eltwise_logistic),
     ELTWISE_LINEAR(dnnl_eltwise_linear),
+    /** min(max(x, alpha), beta); backward passes the gradient where {@code alpha < x < beta} (PyTorch's hardtanh). */
+    ELTWISE_CLIP_V2(dnnl_eltwise_clip_v2),
     /** Logistic computed from its output in backward: {@code dy * y * (1 - y)}. */
     ELTWISE_LOGISTIC_USE_DST(dnnl_eltwise_logistic_use_dst_for_bwd),
     ELTWISE_TANH_USE_DST(dnnl_eltwise_tanh_use_dst_for_bwd),

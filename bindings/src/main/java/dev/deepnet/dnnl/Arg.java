@@ -25,6 +25,12 @@ public final class Arg {
     public static final int DIFF_DST = DNNL_ARG_DIFF_DST;
     public static final int DIFF_WEIGHTS = DNNL_ARG_DIFF_WEIGHTS;
     public static final int DIFF_BIAS = DNNL_ARG_DIFF_BIAS;
+    public static final int MEAN = DNNL_ARG_MEAN;
+    public static final int VARIANCE = DNNL_ARG_VARIANCE;
+    public static final int SCALE = DNNL_ARG_SCALE;
+    public static final int SHIFT = DNNL_ARG_SHIFT;
+    public static final int DIFF_SCALE = DNNL_ARG_DIFF_SCALE;
+    public static final int DIFF_SHIFT = DNNL_ARG_DIFF_SHIFT;
     /** The i-th input of a sum or concat is {@code MULTIPLE_SRC + i}. */
     public static final int MULTIPLE_SRC = DNNL_ARG_MULTIPLE_SRC;
 

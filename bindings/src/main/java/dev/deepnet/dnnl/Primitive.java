@@ -22,6 +22,12 @@ public final class Primitive extends NativeHandle {
     private final String what;
     /** The arguments this primitive takes: id to the descriptor it expects (views of its own descriptor). */
     private final Map<Integer, MemoryDesc> expected;
+    /**
+     * How many arguments an execution passes: oneDNN's own count of inputs and outputs. Usually the
+     * size of {@link #expected}, but a descriptor may describe a memory it does not read (batch
+     * normalisation's backward describes its shift, and refuses it: "bad number of inputs").
+     */
+    private final int required;
 
     public Primitive(PrimitiveDesc pd) {
         super("Primitive", create(pd));
@@ -30,6 +36,7 @@ public final class Primitive extends NativeHandle {
         try {
             this.implementation = pd.implementation();
             this.expected = expectedArgs();
+            this.required = requiredArgs();
         } catch (RuntimeException | Error e) {
             close(); // destroys the C primitive and releases the engine
             throw e;
@@ -67,6 +74,16 @@ public final class Primitive extends NativeHandle {
             addIfUsed(args, pd, DNNL_ARG_MULTIPLE_SRC + i);
         }
         return args;
+    }
+
+    private int requiredArgs() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(C_POINTER);
+            DnnlException.check(dnnl_primitive_get_primitive_desc(handle(), out), "dnnl_primitive_get_primitive_desc");
+            MemorySegment pd = out.get(C_POINTER, 0);
+            return dnnl_primitive_desc_query_s32(pd, dnnl_query_num_of_inputs_s32, 0)
+                    + dnnl_primitive_desc_query_s32(pd, dnnl_query_num_of_outputs_s32, 0);
+        }
     }
 
     private void addIfUsed(Map<Integer, MemoryDesc> args, MemorySegment pd, int id) {
@@ -152,7 +169,10 @@ public final class Primitive extends NativeHandle {
             }
             matched++;
         }
-        if (matched != expected.size()) {
+        if (matched > required) {
+            throw new IllegalArgumentException(implementation + " takes " + required + " arguments, not " + matched + " (" + what + ")");
+        }
+        if (matched < required) {
             StringBuilder missing = new StringBuilder();
             for (int id : expected.keySet()) {
                 if (args.get(id) == null) {

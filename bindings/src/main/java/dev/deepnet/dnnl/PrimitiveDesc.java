@@ -68,7 +68,7 @@ public final class PrimitiveDesc extends NativeHandle {
     }
 
     /**
-     * Forward convolution. src (N, C, H, W), weights (O, C, kH, kW), bias (O) or null,
+     * Forward convolution. src (N, C, H, W), weights (O, C, kH, kW) or, grouped, (G, O / G, C / G, kH, kW), bias (O) or null,
      * dst (N, O, oH, oW); strides, dilates and paddings have one value per spatial dimension.
      * Dilation is oneDNN's: 0 means dense (PyTorch's dilation minus one).
      */
@@ -256,6 +256,35 @@ public final class PrimitiveDesc extends NativeHandle {
         return create(engine, "dnnl_lrn_backward_primitive_desc_create", what, (arena, out, e) ->
                 dnnl_lrn_backward_primitive_desc_create(out, e, algorithm.code(), diffSrc.handle(), diffDst.handle(),
                         src.handle(), size, alpha, beta, k, hint(forward, dnnl_lrn, "lrn"), attr(attr)));
+    }
+
+    /** Batch normalization flags ({@code dnnl_normalization_flags_t}), or-ed together. */
+    public static final int USE_GLOBAL_STATS = dnnl_use_global_stats, USE_SCALE = dnnl_use_scale, USE_SHIFT = dnnl_use_shift;
+
+    /**
+     * Batch normalization forward: dst = scale (src - mean) / sqrt(variance + epsilon) + shift per
+     * channel (dimension 1). With {@link #USE_GLOBAL_STATS} mean and variance are inputs, else the
+     * batch's, outputs in forward_training; {@link #USE_SCALE} / {@link #USE_SHIFT} take scale and shift.
+     */
+    public static PrimitiveDesc batchNormalizationForward(Engine engine, PropKind prop, MemoryDesc src, MemoryDesc dst,
+            float epsilon, int flags, PrimitiveAttr attr) {
+        String what = "batch normalization " + prop + " src " + src + ", dst " + dst + ", epsilon " + epsilon + ", flags " + flags;
+        return create(engine, "dnnl_batch_normalization_forward_primitive_desc_create", what, (arena, out, e) ->
+                dnnl_batch_normalization_forward_primitive_desc_create(out, e, prop.code(), src.handle(), dst.handle(), epsilon,
+                        flags, attr(attr)));
+    }
+
+    /**
+     * Batch normalization backward: diff_src, and with {@link PropKind#BACKWARD} also diff_scale
+     * and diff_shift (for the flags that use them), from src, mean, variance and diff_dst.
+     */
+    public static PrimitiveDesc batchNormalizationBackward(Engine engine, PropKind prop, MemoryDesc diffSrc, MemoryDesc diffDst,
+            MemoryDesc src, float epsilon, int flags, PrimitiveDesc forward, PrimitiveAttr attr) {
+        String what = "batch normalization " + prop + " diff_src " + diffSrc + ", diff_dst " + diffDst + ", src " + src
+                + ", epsilon " + epsilon + ", flags " + flags;
+        return create(engine, "dnnl_batch_normalization_backward_primitive_desc_create", what, (arena, out, e) ->
+                dnnl_batch_normalization_backward_primitive_desc_create(out, e, prop.code(), diffSrc.handle(), diffDst.handle(),
+                        src.handle(), epsilon, flags, hint(forward, dnnl_batch_normalization, "batch normalization"), attr(attr)));
     }
 
     /** Element-wise binary operation dst = src0 op src1. */

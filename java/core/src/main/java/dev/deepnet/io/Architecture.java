@@ -1,33 +1,20 @@
 package dev.deepnet.io;
 
-import dev.deepnet.nn.Add;
-import dev.deepnet.nn.AvgPool2d;
-import dev.deepnet.nn.Concat;
+import dev.deepnet.nn.BatchNorm2d;
 import dev.deepnet.nn.Conv2d;
 import dev.deepnet.nn.Dense;
-import dev.deepnet.nn.Dropout;
-import dev.deepnet.nn.Flatten;
 import dev.deepnet.nn.Layer;
-import dev.deepnet.nn.Lrn;
-import dev.deepnet.nn.MaxPool2d;
 import dev.deepnet.nn.Model;
 import dev.deepnet.nn.Node;
-import dev.deepnet.nn.Relu;
-import dev.deepnet.nn.Sigmoid;
-import dev.deepnet.nn.Softmax;
-import dev.deepnet.nn.Tanh;
 import dev.deepnet.ops.Activation;
+import dev.deepnet.ops.BatchNormSpec;
 import dev.deepnet.ops.Conv2dSpec;
-import dev.deepnet.ops.LrnSpec;
-import dev.deepnet.ops.Pool2dSpec;
 import dev.deepnet.tensor.Shape;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -38,7 +25,7 @@ import java.util.TreeSet;
  * shape, and the {@link ModelFile.Limits} — before a single tensor is allocated. Only
  * {@link #build()} allocates, and it is called once the file's tensors are known to fit.
  *
- * <p>Dense and convolution layers allocate their parameters when constructed, so their shape
+ * <p>Dense, convolution and batch normalisation layers allocate their parameters when constructed, so their shape
  * rules are restated here from their settings; every other layer holds no memory, so a fresh
  * instance answers with its own rules. {@link Model.Builder#build} checks the shapes again on the
  * real layers.
@@ -53,10 +40,11 @@ final class Architecture {
     }
 
     /** A layer's settings: enough to know its parameters and output shape without building it. */
-    sealed interface LayerConfig permits DenseConfig, ConvConfig, StatelessConfig {
+    sealed interface LayerConfig permits DenseConfig, ConvConfig, BatchNormConfig, StatelessConfig {
         /**
-         * The parameters the layer will have, by name within the layer, in the layer's order;
-         * an IllegalArgumentException when a shape has more elements than a long can count.
+         * The parameters, then the buffers, the layer will have, by name within the layer, in the
+         * layer's order ({@link ModelWeights#named}); an IllegalArgumentException when a shape has
+         * more elements than a long can count.
          */
         default Map<String, Shape> parameters() {
             return Map.of();
@@ -96,10 +84,15 @@ final class Architecture {
         }
     }
 
+    /** {@code in} and {@code out} are multiples of the spec's groups (checked when read). */
     record ConvConfig(int in, int out, int kernelH, int kernelW, Conv2dSpec spec) implements LayerConfig {
         @Override
         public Map<String, Shape> parameters() {
-            return ordered("weight", Shape.of(out, in, kernelH, kernelW), "bias", Shape.of(out));
+            return ordered("weight", weight(), "bias", Shape.of(out));
+        }
+
+        private Shape weight() {
+            return Shape.of(out, in / spec.groups(), kernelH, kernelW);
         }
 
         @Override
@@ -108,7 +101,7 @@ final class Architecture {
             if (x.rank() != 4 || x.dim(1) != in) {
                 throw new IllegalArgumentException("expects input (N, " + in + ", H, W) but got " + x);
             }
-            return spec.outputShape(x, Shape.of(out, in, kernelH, kernelW));
+            return spec.outputShape(x, weight());
         }
 
         @Override
@@ -117,8 +110,33 @@ final class Architecture {
         }
     }
 
+    record BatchNormConfig(int channels, BatchNormSpec spec) implements LayerConfig {
+        @Override
+        public Map<String, Shape> parameters() {
+            Map<String, Shape> m = new LinkedHashMap<>();
+            for (String name : List.of("weight", "bias", "running_mean", "running_var")) {
+                m.put(name, Shape.of(channels));
+            }
+            return m;
+        }
+
+        @Override
+        public Shape outputShape(String name, List<Shape> inputs) {
+            Shape x = inputs.get(0);
+            if (x.rank() != 4 || x.dim(1) != channels) {
+                throw new IllegalArgumentException("expects input (N, " + channels + ", H, W) but got " + x);
+            }
+            return x;
+        }
+
+        @Override
+        public Layer build() {
+            return new BatchNorm2d(channels, spec);
+        }
+    }
+
     /** A layer that holds no memory, so a fresh one is built to be asked its output shape: its rules are not restated. */
-    sealed interface StatelessConfig extends LayerConfig permits PoolConfig, LrnConfig, DropoutConfig, PlainConfig {
+    non-sealed interface StatelessConfig extends LayerConfig {
         @Override
         default Shape outputShape(String name, List<Shape> inputs) {
             Layer probe = build();
@@ -133,66 +151,11 @@ final class Architecture {
         }
     }
 
-    record PoolConfig(boolean max, Pool2dSpec spec) implements StatelessConfig {
-        @Override
-        public Layer build() {
-            return max ? new MaxPool2d(spec) : new AvgPool2d(spec);
-        }
-    }
-
-    record LrnConfig(LrnSpec spec) implements StatelessConfig {
-        @Override
-        public Layer build() {
-            return new Lrn(spec);
-        }
-    }
-
-    record DropoutConfig(double p) implements StatelessConfig {
-        @Override
-        public Layer build() {
-            return new Dropout(p);
-        }
-    }
-
-    /** Flatten, the activations, softmax and the joins: layers with no settings. */
-    record PlainConfig(String kind) implements StatelessConfig {
-        @Override
-        public Layer build() {
-            return switch (kind) {
-                case "flatten" -> new Flatten();
-                case "sigmoid" -> new Sigmoid();
-                case "relu" -> new Relu();
-                case "tanh" -> new Tanh();
-                case "softmax" -> new Softmax();
-                case "add" -> new Add();
-                case "concat" -> new Concat();
-                default -> throw new IllegalStateException("no plain layer kind '" + kind + "'"); // config() admits only these
-            };
-        }
-
-        @Override
-        public boolean join() {
-            return kind.equals("add") || kind.equals("concat");
-        }
-    }
-
     /** Node {@code index} (the input is 0): a named layer applied to earlier nodes. */
     record NodeConfig(int index, String name, int[] inputs, LayerConfig layer) {}
 
     /** The fields every node has, whatever its layer. */
     private static final Set<String> NODE_FIELDS = Set.of("layer", "name", "inputs");
-
-    /** The settings each layer kind has besides {@link #NODE_FIELDS}; a kind not listed is unknown. */
-    private static final Map<String, Set<String>> LAYER_FIELDS = Map.ofEntries(
-            Map.entry("dense", Set.of("in", "out", "activation")),
-            Map.entry("conv", Set.of("in", "out", "kernel", "stride", "padding", "dilation")),
-            Map.entry("maxpool", Set.of("kernel", "stride", "padding", "count_padding")),
-            Map.entry("avgpool", Set.of("kernel", "stride", "padding", "count_padding")),
-            Map.entry("lrn", Set.of("size", "alpha", "beta", "k")),
-            Map.entry("dropout", Set.of("p")),
-            Map.entry("flatten", Set.of()), Map.entry("sigmoid", Set.of()), Map.entry("relu", Set.of()),
-            Map.entry("tanh", Set.of()), Map.entry("softmax", Set.of()), Map.entry("add", Set.of()),
-            Map.entry("concat", Set.of()));
 
     private static final Set<String> ROOT_FIELDS = Set.of("format", "input", "output", "nodes");
 
@@ -218,7 +181,7 @@ final class Architecture {
         return parameters;
     }
 
-    /** Elements of all parameters together. */
+    /** Elements of all parameters and buffers together: what the file's tensors hold. */
     long parameterCount() {
         return parameterCount;
     }
@@ -359,12 +322,13 @@ final class Architecture {
         if (kindValue == null) {
             throw new InvalidException(where + ": missing field \"layer\" (its kind)");
         }
-        if (!(kindValue instanceof String kind) || !LAYER_FIELDS.containsKey(kind)) {
+        LayerKinds.Kind<?> kind = kindValue instanceof String k ? LayerKinds.named(k) : null;
+        if (kind == null) {
             throw new InvalidException(where + ": unknown layer type " + (kindValue instanceof String s ? "'" + Fields.abbreviate(s) + "'"
-                    : Fields.describe(kindValue)) + " (known: " + String.join(", ", new TreeSet<>(LAYER_FIELDS.keySet())) + ")");
+                    : Fields.describe(kindValue)) + " (known: " + String.join(", ", new TreeSet<>(LayerKinds.names())) + ")");
         }
         Set<String> allowed = new HashSet<>(NODE_FIELDS);
-        allowed.addAll(LAYER_FIELDS.get(kind));
+        allowed.addAll(kind.fields());
         Fields f = Fields.of(value, where, allowed);
 
         List<?> inputList = f.array("inputs");
@@ -383,73 +347,12 @@ final class Architecture {
             }
             inputs[k] = (int) in;
         }
-        LayerConfig layer = config(kind, f, where);
+        LayerConfig layer = kind.reader().read(f, where);
         if (layer.join() ? inputs.length < 2 : inputs.length != 1) {
             throw new InvalidException(where + " takes " + (layer.join() ? "two or more inputs" : "one input") + ", got "
                     + inputs.length);
         }
         return new NodeConfig(index, name, inputs, layer);
-    }
-
-    private static LayerConfig config(String kind, Fields f, String where) throws InvalidException {
-        return switch (kind) {
-            case "dense" -> new DenseConfig(f.positiveInt("in"), f.positiveInt("out"), activation(f, where));
-            case "conv" -> {
-                int[] k = f.ints("kernel", 2, 1);
-                int[] s = f.ints("stride", 2, 1);
-                int[] p = f.ints("padding", 4, 0);
-                int[] d = f.ints("dilation", 2, 1);
-                Conv2dSpec spec;
-                try {
-                    spec = new Conv2dSpec(s[0], s[1], p[0], p[1], p[2], p[3], d[0], d[1]);
-                } catch (IllegalArgumentException e) {
-                    throw new InvalidException(where + ": " + e.getMessage());
-                }
-                yield new ConvConfig(f.positiveInt("in"), f.positiveInt("out"), k[0], k[1], spec);
-            }
-            case "maxpool", "avgpool" -> {
-                int[] k = f.ints("kernel", 2, 1);
-                int[] s = f.ints("stride", 2, 1);
-                int[] p = f.ints("padding", 4, 0);
-                boolean count = f.bool("count_padding");
-                try {
-                    yield new PoolConfig(kind.equals("maxpool"), new Pool2dSpec(k[0], k[1], s[0], s[1], p[0], p[1], p[2], p[3], count));
-                } catch (IllegalArgumentException e) {
-                    throw new InvalidException(where + ": " + e.getMessage());
-                }
-            }
-            case "lrn" -> {
-                int size = f.positiveInt("size");
-                float alpha = f.finiteFloat("alpha");
-                float beta = f.finiteFloat("beta");
-                float k = f.finiteFloat("k");
-                try {
-                    yield new LrnConfig(new LrnSpec(size, alpha, beta, k));
-                } catch (IllegalArgumentException e) {
-                    throw new InvalidException(where + ": " + e.getMessage());
-                }
-            }
-            case "dropout" -> {
-                double p = f.number("p");
-                if (!(p >= 0 && p < 1)) {
-                    throw new InvalidException(where + ": p (the dropout probability) must be in [0, 1), got " + p);
-                }
-                yield new DropoutConfig(p);
-            }
-            default -> new PlainConfig(kind);
-        };
-    }
-
-    private static Activation activation(Fields f, String where) throws InvalidException {
-        String s = f.string("activation");
-        for (Activation a : Activation.values()) {
-            if (a.name().toLowerCase(Locale.ROOT).equals(s)) {
-                return a;
-            }
-        }
-        throw new InvalidException(where + ": activation must be one of "
-                + Arrays.stream(Activation.values()).map(a -> a.name().toLowerCase(Locale.ROOT)).toList() + ", got "
-                + Fields.describe(s));
     }
 
     private static Map<String, Shape> ordered(String n1, Shape s1, String n2, Shape s2) {
@@ -503,7 +406,7 @@ final class Architecture {
     // ---------------------------------------------------------------- JSON values with messages
 
     /** One JSON object's members, read with messages that say where ({@code layer 'conv2': }) and what. */
-    private static final class Fields {
+    static final class Fields {
         private final Map<?, ?> members;
         private final String where;
 
@@ -526,6 +429,10 @@ final class Architecture {
                 }
             }
             return new Fields(m, where);
+        }
+
+        boolean has(String key) {
+            return members.containsKey(key);
         }
 
         private Object get(String key) throws InvalidException {

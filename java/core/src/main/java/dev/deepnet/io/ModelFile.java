@@ -1,27 +1,10 @@
 package dev.deepnet.io;
 
 import dev.deepnet.data.ImagePreprocessing;
-import dev.deepnet.nn.Add;
-import dev.deepnet.nn.AvgPool2d;
-import dev.deepnet.nn.Concat;
-import dev.deepnet.nn.Conv2d;
-import dev.deepnet.nn.Dense;
-import dev.deepnet.nn.Dropout;
-import dev.deepnet.nn.Flatten;
 import dev.deepnet.nn.Layer;
-import dev.deepnet.nn.Lrn;
-import dev.deepnet.nn.MaxPool2d;
 import dev.deepnet.nn.Model;
 import dev.deepnet.nn.Node;
 import dev.deepnet.nn.Parameter;
-import dev.deepnet.nn.Relu;
-import dev.deepnet.nn.Sigmoid;
-import dev.deepnet.nn.Softmax;
-import dev.deepnet.nn.Tanh;
-import dev.deepnet.ops.Conv2dSpec;
-import dev.deepnet.ops.LrnSpec;
-import dev.deepnet.ops.Pool2dSpec;
-import dev.deepnet.tensor.Shape;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -386,63 +369,13 @@ public final class ModelFile {
             sb.append(first ? "" : ", ");
             first = false;
             Layer l = n.layer();
-            sb.append("{\"layer\": ").append(Json.quote(kind(l))).append(", \"name\": ").append(Json.quote(l.name()))
+            LayerKinds.Kind<?> kind = LayerKinds.of(l);
+            sb.append("{\"layer\": ").append(Json.quote(kind.name())).append(", \"name\": ").append(Json.quote(l.name()))
                     .append(", \"inputs\": ").append(ints(n.inputs().stream().mapToLong(Node::index).toArray()));
-            config(l, sb);
+            kind.write(l, new LayerKinds.Settings(sb));
             sb.append('}');
         }
         return sb.append("]}").toString();
-    }
-
-    private static String kind(Layer l) {
-        return switch (l) {
-            case Dense d -> "dense";
-            case Conv2d c -> "conv";
-            case MaxPool2d m -> "maxpool";
-            case AvgPool2d a -> "avgpool";
-            case Lrn r -> "lrn";
-            case Dropout d -> "dropout";
-            case Flatten f -> "flatten";
-            case Sigmoid s -> "sigmoid";
-            case Relu r -> "relu";
-            case Tanh t -> "tanh";
-            case Softmax s -> "softmax";
-            case Add a -> "add";
-            case Concat c -> "concat";
-            default -> throw new IllegalArgumentException("cannot save layer " + l.name() + " of type " + l.getClass().getName());
-        };
-    }
-
-    private static void config(Layer l, StringBuilder sb) {
-        switch (l) {
-            case Dense d -> sb.append(", \"in\": ").append(d.inputFeatures()).append(", \"out\": ").append(d.outputFeatures())
-                    .append(", \"activation\": ").append(Json.quote(d.activation().name().toLowerCase(Locale.ROOT)));
-            case Conv2d c -> {
-                Shape w = c.weight().shape();
-                Conv2dSpec s = c.spec();
-                sb.append(", \"in\": ").append(w.dim(1)).append(", \"out\": ").append(w.dim(0))
-                        .append(", \"kernel\": ").append(ints(w.dim(2), w.dim(3)))
-                        .append(", \"stride\": ").append(ints(s.strideH(), s.strideW()))
-                        .append(", \"padding\": ").append(ints(s.padTop(), s.padLeft(), s.padBottom(), s.padRight()))
-                        .append(", \"dilation\": ").append(ints(s.dilationH(), s.dilationW()));
-            }
-            case MaxPool2d m -> pool(m.spec(), sb);
-            case AvgPool2d a -> pool(a.spec(), sb);
-            case Lrn r -> {
-                LrnSpec s = r.spec();
-                sb.append(", \"size\": ").append(s.size()).append(", \"alpha\": ").append(Float.toString(s.alpha()))
-                        .append(", \"beta\": ").append(Float.toString(s.beta())).append(", \"k\": ").append(Float.toString(s.k()));
-            }
-            case Dropout d -> sb.append(", \"p\": ").append(Double.toString(d.probability()));
-            default -> { }
-        }
-    }
-
-    private static void pool(Pool2dSpec s, StringBuilder sb) {
-        sb.append(", \"kernel\": ").append(ints(s.kernelH(), s.kernelW()))
-                .append(", \"stride\": ").append(ints(s.strideH(), s.strideW()))
-                .append(", \"padding\": ").append(ints(s.padTop(), s.padLeft(), s.padBottom(), s.padRight()))
-                .append(", \"count_padding\": ").append(s.countPadding());
     }
 
     private static String ints(long... values) {

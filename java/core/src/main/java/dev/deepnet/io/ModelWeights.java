@@ -14,8 +14,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A model's parameters in a safetensors file, named like a PyTorch {@code state_dict}:
- * {@code <layer name>.<parameter name>} ({@code conv1.weight}, {@code dense2.bias}), in model order.
+ * A model's parameters and buffers in a safetensors file, named like a PyTorch {@code state_dict}:
+ * {@code <layer name>.<parameter name>} ({@code conv1.weight}, {@code dense2.bias}, {@code bn1.running_mean}),
+ * in model order.
  *
  * <p>Loading checks the whole file against the model first — every parameter present, F32, of
  * the right shape, and no tensor the model does not have — and only then copies: a corrupt,
@@ -24,11 +25,14 @@ import java.util.Map;
 public final class ModelWeights {
     private ModelWeights() {}
 
-    /** Every parameter by its file name, in model order. */
+    /** Every parameter, then every buffer (running statistics), by its file name, in model order, layer by layer. */
     public static Map<String, Parameter> named(Model model) {
         Map<String, Parameter> out = new LinkedHashMap<>();
         for (Layer layer : model.layers()) {
             for (Parameter p : layer.parameters()) {
+                out.put(layer.name() + "." + p.name(), p);
+            }
+            for (Parameter p : layer.buffers()) {
                 out.put(layer.name() + "." + p.name(), p);
             }
         }

@@ -8,16 +8,17 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * 2-D convolution with many kernels: input (N, C, H, W), weight (O, C, kH, kW), bias (O),
+ * 2-D convolution with many kernels: input (N, C, H, W), weight (O, C / groups, kH, kW), bias (O),
  * output (N, O, oH, oW) — PyTorch's layout. Each of the O kernels slides over the image and
- * makes one feature map.
+ * makes one feature map. With {@link Conv2dSpec#groups() groups} g, each kernel reads only its
+ * group's C / g channels (the paper's AlexNet: two groups, one per GPU; depthwise: g = C).
  */
 public final class Conv2d extends Layer {
 
     private final int inChannels;
     private final int outChannels;
     private final Conv2dSpec spec;
-    private final Parameter weight; // (O, C, kH, kW)
+    private final Parameter weight; // (O, C / groups, kH, kW)
     private final Parameter bias; // (O)
 
     /** Square kernels with the given stride and symmetric padding. */
@@ -30,10 +31,15 @@ public final class Conv2d extends Layer {
             throw new IllegalArgumentException("a convolution needs positive channels and kernel sizes, got " + inChannels + " -> "
                     + outChannels + " with " + kernelH + "x" + kernelW + " kernels");
         }
+        int groups = spec.groups();
+        if (inChannels % groups != 0 || outChannels % groups != 0) {
+            throw new IllegalArgumentException("a convolution in " + groups + " groups needs channels that are multiples of "
+                    + groups + ", got " + inChannels + " -> " + outChannels);
+        }
         this.inChannels = inChannels;
         this.outChannels = outChannels;
         this.spec = spec;
-        this.weight = new Parameter("weight", Shape.of(outChannels, inChannels, kernelH, kernelW));
+        this.weight = new Parameter("weight", Shape.of(outChannels, inChannels / groups, kernelH, kernelW));
         this.bias = new Parameter("bias", Shape.of(outChannels));
     }
 
@@ -47,6 +53,10 @@ public final class Conv2d extends Layer {
 
     public Conv2dSpec spec() {
         return spec;
+    }
+
+    public int inChannels() {
+        return inChannels;
     }
 
     @Override

@@ -49,6 +49,15 @@ public abstract class Layer implements AutoCloseable {
         return List.of();
     }
 
+    /**
+     * State the layer keeps that gradients do not train but that belongs to what it has learned
+     * (PyTorch's buffers: batch normalisation's running statistics), in a fixed order: saved and
+     * loaded with the parameters, never given to an optimizer, always frozen.
+     */
+    public List<Parameter> buffers() {
+        return List.of();
+    }
+
     /** Freezes every parameter: no gradient is computed for them and optimizers leave them alone. */
     public final Layer freeze() {
         parameters().forEach(p -> p.setFrozen(true));
@@ -92,6 +101,11 @@ public abstract class Layer implements AutoCloseable {
         return LayoutRule.ROW_MAJOR;
     }
 
+    /** The rule for these input shapes, for a layer whose ops take layouts only for some (adaptive pooling); by default {@link #layoutRule()}. */
+    LayoutRule layoutRule(List<Shape> inputs) {
+        return layoutRule();
+    }
+
     /** For {@link LayoutRule#OWN} layers: the layout to keep the output in (null: row-major). */
     dev.deepnet.tensor.Layout outputLayout(Ops ops, List<Shape> inputs) {
         return null;
@@ -127,6 +141,7 @@ public abstract class Layer implements AutoCloseable {
     @Override
     public void close() {
         parameters().forEach(Parameter::close);
+        buffers().forEach(Parameter::close);
     }
 
     @Override

@@ -144,8 +144,12 @@ public final class Plan implements AutoCloseable {
                     layout = inputsAndLayout(node, shapes);
                     Layout[] inputLayouts = java.util.Arrays.stream(inputs[i]).map(Tensor::layout).toArray(Layout[]::new);
                     Activation fused = fusedWith[i] == null ? Activation.LINEAR : ((ActivationLayer) fusedWith[i].layer()).activation();
+                    boolean[] inputGradients = new boolean[node.inputs().size()];
+                    for (int j = 0; j < inputGradients.length; j++) {
+                        inputGradients[j] = needsGradient[i] && needsGradient[node.inputs().get(j).index()];
+                    }
                     steps[i] = node.layer().step(new StepContext(ops, arena, gradientView, training, mode == Mode.TRAINING, own,
-                            inputLayouts, layout, fused), Model.inputShapes(node, shapes));
+                            inputLayouts, layout, inputGradients, fused), Model.inputShapes(node, shapes));
                 }
                 outputs[i] = arena.allocate(shapes[i], layout);
                 if (needsGradient[i] || (training && node == model.output())) {
@@ -217,7 +221,7 @@ public final class Plan implements AutoCloseable {
         inputs[i] = in;
         viaRowMajor[i] = new boolean[k];
         Layer layer = node.layer();
-        switch (layer.layoutRule()) {
+        switch (layer.layoutRule(Model.inputShapes(node, shapes))) {
             case OWN -> {
                 return layer.outputLayout(ops, Model.inputShapes(node, shapes));
             }

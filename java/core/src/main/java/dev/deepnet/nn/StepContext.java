@@ -19,13 +19,15 @@ final class StepContext {
     private final boolean dropout;
     private final SplittableRandom random;
     private final Layout[] inputLayouts;
+    private final boolean[] inputGradients;
     private final Activation fused;
     private final Layout outputLayout;
 
     StepContext(Ops ops, TensorArena arena, Map<Parameter, Tensor> gradients, boolean training, boolean dropout, SplittableRandom random,
-            Layout[] inputLayouts, Layout outputLayout, Activation fused) {
+            Layout[] inputLayouts, Layout outputLayout, boolean[] inputGradients, Activation fused) {
         this.inputLayouts = inputLayouts;
         this.outputLayout = outputLayout;
+        this.inputGradients = inputGradients;
         this.fused = fused;
         this.ops = ops;
         this.arena = arena;
@@ -61,6 +63,14 @@ final class StepContext {
         return outputLayout;
     }
 
+    /**
+     * Whether backward is given a gradient to write for input {@code i} (else its dIn[i] is null in
+     * every pass): what a step may size its scratch by.
+     */
+    boolean inputGradientNeeded(int i) {
+        return inputGradients[i];
+    }
+
     /** A zeroed buffer freed with the plan. */
     Tensor allocate(Shape shape) {
         return arena.allocate(shape);
@@ -81,6 +91,15 @@ final class StepContext {
      * input-gradient plans, which differentiate the net as it runs at inference.
      */
     boolean dropout() {
+        return dropout;
+    }
+
+    /**
+     * Whether batch normalisation uses the batch's statistics in a training forward pass (and
+     * updates its running ones): in training plans, as dropout draws masks; an input-gradient plan
+     * differentiates the net at inference, with the running statistics.
+     */
+    boolean batchStatistics() {
         return dropout;
     }
 

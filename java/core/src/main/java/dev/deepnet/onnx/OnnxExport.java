@@ -1,8 +1,11 @@
 package dev.deepnet.onnx;
 
 import com.google.protobuf.UnsafeByteOperations;
+import dev.deepnet.nn.AdaptiveAvgPool2d;
 import dev.deepnet.nn.Add;
 import dev.deepnet.nn.AvgPool2d;
+import dev.deepnet.nn.BatchNorm2d;
+import dev.deepnet.nn.Clip;
 import dev.deepnet.nn.Concat;
 import dev.deepnet.nn.Conv2d;
 import dev.deepnet.nn.Dense;
@@ -86,7 +89,7 @@ final class OnnxExport {
             for (Node i : n.inputs()) {
                 inputs.add(values[i.index()]);
             }
-            layer(g, n.layer(), inputs, values[n.index()], names, external);
+            layer(g, n.layer(), inputs, shapes[n.inputs().get(0).index()], values[n.index()], names, external);
         }
         g.addOutput(valueInfo(OUTPUT, shapes[model.output().index()]));
         return ModelProto.newBuilder().setIrVersion(IR_VERSION).setProducerName("deepnet").setGraph(g)
@@ -95,14 +98,28 @@ final class OnnxExport {
 
     /** Throws IllegalArgumentException, naming the layer, unless every layer has an ONNX form. */
     static void checkExportable(Model model) {
-        for (Layer l : model.layers()) {
+        Shape[] shapes = model.shapes(1);
+        for (Node n : model.nodes()) {
+            if (n.isInput()) {
+                continue;
+            }
+            Layer l = n.layer();
             switch (l) {
+                case AdaptiveAvgPool2d a -> {
+                    if (!global(a) && a.equalWindows(shapes[n.inputs().get(0).index()]) == null) {
+                        throw new IllegalArgumentException("layer " + l.name() + " (adaptive average pooling of "
+                                + shapes[n.inputs().get(0).index()] + " to " + a.outputH() + "x" + a.outputW()
+                                + ") has unequal bins, which no ONNX op computes");
+                    }
+                }
                 case Dense d -> { }
                 case Conv2d c -> { }
+                case BatchNorm2d b -> { }
                 case MaxPool2d m -> { }
                 case AvgPool2d a -> { }
                 case Lrn r -> { }
                 case Dropout d -> { }
+                case Clip c -> { }
                 case Flatten f -> { }
                 case Relu r -> { }
                 case Sigmoid s -> { }
@@ -116,9 +133,17 @@ final class OnnxExport {
         }
     }
 
-    private static void layer(GraphProto.Builder g, Layer l, List<String> in, String out, Set<String> names, External external) {
+    private static boolean global(AdaptiveAvgPool2d a) {
+        return a.outputH() == 1 && a.outputW() == 1;
+    }
+
+    /** {@code x}: the (first) input's shape, for one sample. */
+    private static void layer(GraphProto.Builder g, Layer l, List<String> in, Shape x, String out, Set<String> names,
+            External external) {
         String name = l.name();
         switch (l) {
+            case AdaptiveAvgPool2d a when global(a) -> g.addNode(node("GlobalAveragePool", name, in, out));
+            case AdaptiveAvgPool2d a -> g.addNode(pool(node("AveragePool", name, in, out), a.equalWindows(x))); // bins checked
             case Dense d -> {
                 String w = initializer(g, names, name + ".weight", d.weight(), external);
                 String b = initializer(g, names, name + ".bias", d.bias(), external);
@@ -138,7 +163,16 @@ final class OnnxExport {
                         .addAttribute(ints("kernel_shape", ws.dim(2), ws.dim(3)))
                         .addAttribute(ints("strides", s.strideH(), s.strideW()))
                         .addAttribute(ints("pads", s.padTop(), s.padLeft(), s.padBottom(), s.padRight()))
-                        .addAttribute(ints("dilations", s.dilationH(), s.dilationW())));
+                        .addAttribute(ints("dilations", s.dilationH(), s.dilationW()))
+                        .addAttribute(integer("group", s.groups())));
+            }
+            case BatchNorm2d b -> {
+                List<String> inputs = new ArrayList<>(List.of(in.get(0)));
+                for (Parameter p : List.of(b.weight(), b.bias(), b.runningMean(), b.runningVariance())) {
+                    inputs.add(initializer(g, names, name + "." + p.name(), p, external));
+                }
+                g.addNode(node("BatchNormalization", name, inputs, out).addAttribute(real("epsilon", b.spec().epsilon()))
+                        .addAttribute(real("momentum", 1 - b.spec().momentum()))); // ONNX weighs the running value
             }
             case MaxPool2d m -> g.addNode(pool(node("MaxPool", name, in, out), m.spec()));
             case AvgPool2d a -> g.addNode(pool(node("AveragePool", name, in, out), a.spec())
@@ -148,12 +182,10 @@ final class OnnxExport {
                 g.addNode(node("LRN", name, in, out).addAttribute(integer("size", s.size())).addAttribute(real("alpha", s.alpha()))
                         .addAttribute(real("beta", s.beta())).addAttribute(real("bias", s.k())));
             }
-            case Dropout d -> {
-                String ratio = unique(names, name + ".ratio");
-                g.addInitializer(TensorProto.newBuilder().setName(ratio).setDataType(Initializer.FLOAT)
-                        .addFloatData((float) d.probability()));
-                g.addNode(node("Dropout", name, List.of(in.get(0), ratio), out));
-            }
+            case Dropout d -> g.addNode(node("Dropout", name, List.of(in.get(0), scalar(g, names, name + ".ratio",
+                    (float) d.probability())), out));
+            case Clip c -> g.addNode(node("Clip", name, List.of(in.get(0), scalar(g, names, name + ".min", c.min()),
+                    scalar(g, names, name + ".max", c.max())), out));
             case Flatten f -> g.addNode(node("Flatten", name, in, out).addAttribute(integer("axis", 1)));
             case Relu r -> g.addNode(node("Relu", name, in, out));
             case Sigmoid s -> g.addNode(node("Sigmoid", name, in, out));
@@ -178,7 +210,15 @@ final class OnnxExport {
     private static NodeProto.Builder pool(NodeProto.Builder node, Pool2dSpec s) {
         return node.addAttribute(ints("kernel_shape", s.kernelH(), s.kernelW()))
                 .addAttribute(ints("strides", s.strideH(), s.strideW()))
-                .addAttribute(ints("pads", s.padTop(), s.padLeft(), s.padBottom(), s.padRight()));
+                .addAttribute(ints("pads", s.padTop(), s.padLeft(), s.padBottom(), s.padRight()))
+                .addAttribute(integer("ceil_mode", s.ceilMode() ? 1 : 0));
+    }
+
+    /** A float scalar initializer (a ratio, a bound) named {@code name} (made unique); returns the name. */
+    private static String scalar(GraphProto.Builder g, Set<String> names, String name, float value) {
+        String unique = unique(names, name);
+        g.addInitializer(TensorProto.newBuilder().setName(unique).setDataType(Initializer.FLOAT).addFloatData(value));
+        return unique;
     }
 
     /** Adds {@code p} as an initializer named {@code name} (made unique); returns the name. */

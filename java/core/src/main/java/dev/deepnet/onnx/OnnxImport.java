@@ -1,6 +1,7 @@
 package dev.deepnet.onnx;
 
 import dev.deepnet.io.ModelFile;
+import dev.deepnet.nn.BatchNorm2d;
 import dev.deepnet.nn.Conv2d;
 import dev.deepnet.nn.Dense;
 import dev.deepnet.nn.Layer;
@@ -15,6 +16,7 @@ import dev.deepnet.onnx.internal.OnnxProto.TensorProto;
 import dev.deepnet.onnx.internal.OnnxProto.TensorShapeProto;
 import dev.deepnet.onnx.internal.OnnxProto.TypeProto;
 import dev.deepnet.onnx.internal.OnnxProto.ValueInfoProto;
+import dev.deepnet.ops.BatchNormSpec;
 import dev.deepnet.ops.Conv2dSpec;
 import dev.deepnet.ops.Activation;
 import dev.deepnet.tensor.Shape;
@@ -68,11 +70,15 @@ final class OnnxImport {
     }
 
     /** The deepnet layer a node (or a fused run of nodes) becomes. */
-    sealed interface Kind permits DenseKind, ConvKind, Stateless {}
+    sealed interface Kind permits DenseKind, ConvKind, BatchNormKind, Stateless {}
 
     record DenseKind(int in, int out) implements Kind {}
 
+    /** {@code in}: the input's channels, all groups together (the weight is (out, in / groups, kH, kW)). */
     record ConvKind(int in, int out, int kernelH, int kernelW, Conv2dSpec spec) implements Kind {}
+
+    /** Its weight and bias are the scale and B inputs; its buffers the running mean and variance. */
+    record BatchNormKind(int channels, BatchNormSpec spec) implements Kind {}
 
     /** A layer that holds no memory: made while planning, to be asked its output shape. */
     record Stateless(Layer layer) implements Kind {}
@@ -86,6 +92,7 @@ final class OnnxImport {
         final Shape shape;
         final Source weight; // null: no parameters (stateless)
         Source bias; // null: zeros (a bias-free Conv or a MatMul, until an Add folds one in)
+        List<Source> buffers = List.of(); // the layer's buffers, in order (batch norm's running statistics)
         Activation activation = Activation.LINEAR; // a dense layer's, when the Relu, Sigmoid or Tanh after it is folded in
 
         Planned(String name, Kind kind, int[] inputs, String output, Shape shape, Source weight, Source bias) {
@@ -102,6 +109,7 @@ final class OnnxImport {
             return switch (kind) {
                 case DenseKind d -> new Dense(d.in(), d.out(), activation);
                 case ConvKind c -> new Conv2d(c.in(), c.out(), c.kernelH(), c.kernelW(), c.spec());
+                case BatchNormKind b -> new BatchNorm2d(b.channels(), b.spec());
                 case Stateless s -> s.layer();
             };
         }
@@ -408,14 +416,26 @@ final class OnnxImport {
                     }
                     yield Shape.of(x.dim(0), d.out());
                 }
-                case ConvKind c -> c.spec().outputShape(in.get(0), Shape.of(c.out(), c.in(), c.kernelH(), c.kernelW()));
+                case ConvKind c -> c.spec().outputShape(in.get(0), Shape.of(c.out(), c.in() / c.spec().groups(), c.kernelH(), c.kernelW()));
+                case BatchNormKind b -> {
+                    Shape x = in.get(0);
+                    if (x.rank() != 4 || x.dim(1) != b.channels()) {
+                        throw new IllegalArgumentException("expects input (N, " + b.channels() + ", H, W) but got " + perSample(x));
+                    }
+                    yield x;
+                }
                 case Stateless s -> s.layer().outputShape(in);
             };
         } catch (IllegalArgumentException e) {
             throw n.invalid(String.valueOf(e.getMessage()).replaceFirst("^[a-z]+: ", ""));
         }
         if (weight != null) {
-            long count = weight.tensor().elements() + (kind instanceof DenseKind d ? d.out() : ((ConvKind) kind).out());
+            long count = weight.tensor().elements() + switch (kind) { // the bias's and any buffers' too
+                case DenseKind d -> d.out();
+                case ConvKind c -> c.out();
+                case BatchNormKind b -> 3L * b.channels();
+                case Stateless st -> 0;
+            };
             parameterCount = saturatingAdd(parameterCount, count);
             if (parameterCount > limits.maxParameters()) {
                 throw n.invalid("brings the model to more than the limit of " + limits.maxParameters() + " parameters ("
@@ -505,6 +525,10 @@ final class OnnxImport {
                     List<Parameter> params = made.get(i).parameters(); // weight, bias
                     fill(params.get(0).value(), p.weight);
                     fill(params.get(1).value(), p.bias);
+                    List<Parameter> buffers = made.get(i).buffers();
+                    for (int k = 0; k < p.buffers.size(); k++) {
+                        fill(buffers.get(k).value(), p.buffers.get(k));
+                    }
                 }
             }
             return model;

@@ -1,7 +1,9 @@
 package dev.deepnet.onnx;
 
+import dev.deepnet.nn.AdaptiveAvgPool2d;
 import dev.deepnet.nn.Add;
 import dev.deepnet.nn.AvgPool2d;
+import dev.deepnet.nn.Clip;
 import dev.deepnet.nn.Concat;
 import dev.deepnet.nn.Dropout;
 import dev.deepnet.nn.Flatten;
@@ -13,6 +15,7 @@ import dev.deepnet.nn.Softmax;
 import dev.deepnet.nn.Tanh;
 import dev.deepnet.onnx.OnnxImport.Variable;
 import dev.deepnet.onnx.OnnxImport.Constant;
+import dev.deepnet.onnx.OnnxImport.BatchNormKind;
 import dev.deepnet.onnx.OnnxImport.ConvKind;
 import dev.deepnet.onnx.OnnxImport.DenseKind;
 import dev.deepnet.onnx.OnnxImport.Planned;
@@ -21,6 +24,7 @@ import dev.deepnet.onnx.OnnxImport.Value;
 import dev.deepnet.onnx.internal.OnnxProto.AttributeProto;
 import dev.deepnet.onnx.internal.OnnxProto.TensorProto;
 import dev.deepnet.ops.Activation;
+import dev.deepnet.ops.BatchNormSpec;
 import dev.deepnet.ops.Conv2dSpec;
 import dev.deepnet.ops.LrnSpec;
 import dev.deepnet.ops.Pool2dSpec;
@@ -49,6 +53,7 @@ final class OnnxOps {
 
     private static final Map<String, Converter> TABLE = new TreeMap<>(Map.ofEntries(
             Map.entry("Conv", OnnxOps::conv),
+            Map.entry("BatchNormalization", OnnxOps::batchNorm),
             Map.entry("Gemm", OnnxOps::gemm),
             Map.entry("MatMul", OnnxOps::matMul),
             Map.entry("Add", OnnxOps::add),
@@ -56,8 +61,10 @@ final class OnnxOps {
             Map.entry("Relu", (n, g) -> activation(n, g, Activation.RELU)),
             Map.entry("Sigmoid", (n, g) -> activation(n, g, Activation.SIGMOID)),
             Map.entry("Tanh", (n, g) -> activation(n, g, Activation.TANH)),
+            Map.entry("Clip", OnnxOps::clip),
             Map.entry("MaxPool", (n, g) -> pool(n, g, true)),
             Map.entry("AveragePool", (n, g) -> pool(n, g, false)),
+            Map.entry("GlobalAveragePool", OnnxOps::globalAveragePool),
             Map.entry("LRN", OnnxOps::lrn),
             Map.entry("Softmax", OnnxOps::softmax),
             Map.entry("Flatten", OnnxOps::flatten),
@@ -89,8 +96,9 @@ final class OnnxOps {
             throw n.unsupported("a convolution of a rank-" + rank + " input (only 2-D: (N, C, H, W))");
         }
         int group = n.integer("group", 1, 1, Integer.MAX_VALUE);
-        if (group != 1) {
-            throw n.unsupported("attribute group = " + group + " (grouped convolution)");
+        long channels = x.shape().dim(1);
+        if (channels % group != 0) {
+            throw n.invalid("attribute group = " + group + " does not divide the input's " + channels + " channels");
         }
         Initializer w = g.constant(n, 1, "the weight");
         if (w == null) {
@@ -98,9 +106,11 @@ final class OnnxOps {
         }
         w.require(Initializer.FLOAT, n.where() + ": the weight");
         long[] wd = w.dims();
-        if (wd.length != 4 || wd[1] != x.shape().dim(1) || wd[0] < 1 || wd[2] < 1 || wd[3] < 1 || max(wd) > Integer.MAX_VALUE) {
+        if (wd.length != 4 || wd[1] != channels / group || wd[0] < 1 || wd[0] % group != 0 || wd[2] < 1 || wd[3] < 1
+                || max(wd) > Integer.MAX_VALUE) {
             throw n.invalid("weight " + Initializer.describeShape(wd) + " does not fit input " + OnnxImport.perSample(x.shape())
-                    + " (expected (M, " + x.shape().dim(1) + ", kH, kW))");
+                    + (group == 1 ? "" : " in " + group + " groups") + " (expected (M, " + channels / group + ", kH, kW)"
+                    + (group == 1 ? "" : " with M a multiple of " + group) + ")");
         }
         int[] kernel = n.ints("kernel_shape", 1, Integer.MAX_VALUE);
         if (kernel != null && (kernel.length != 2 || kernel[0] != wd[2] || kernel[1] != wd[3])) {
@@ -120,12 +130,52 @@ final class OnnxOps {
         }
         Conv2dSpec spec;
         try {
-            spec = new Conv2dSpec(strides[0], strides[1], pads[0], pads[1], pads[2], pads[3], dilations[0], dilations[1]);
+            spec = new Conv2dSpec(strides[0], strides[1], pads[0], pads[1], pads[2], pads[3], dilations[0], dilations[1], group);
         } catch (IllegalArgumentException e) {
             throw n.invalid(e.getMessage());
         }
-        g.layer(n, new ConvKind((int) wd[1], (int) wd[0], (int) wd[2], (int) wd[3], spec), Source.of(w),
+        g.layer(n, new ConvKind((int) channels, (int) wd[0], (int) wd[2], (int) wd[3], spec), Source.of(w),
                 b == null ? null : Source.of(b), x);
+    }
+
+    /**
+     * BatchNormalization at inference: the scale, B, mean and variance constants (C each) become a
+     * BatchNorm2d's weight, bias and running statistics. ONNX's momentum weighs the running value
+     * (running * momentum + batch * (1 - momentum)), deepnet's and PyTorch's the batch's: 1 - it.
+     */
+    private static void batchNorm(OnnxNode n, OnnxImport g) throws InvalidOnnx {
+        Variable x = g.variable(n, 0);
+        if (x.shape().rank() != 4) {
+            throw n.unsupported("batch normalisation of a rank-" + x.shape().rank() + " input (only (N, C, H, W))");
+        }
+        float epsilon = n.real("epsilon", 1e-5f);
+        float momentum = n.real("momentum", 0.9f);
+        if (n.opset() >= 14 && n.integer("training_mode", 0, 0, 1) == 1) {
+            throw n.unsupported("training_mode = 1 (normalising with the batch's statistics at inference)");
+        }
+        g.unusedOutputs(n, 1, "the running statistics of training mode");
+        long channels = x.shape().dim(1);
+        String[] roles = {"the scale", "the bias B", "the mean", "the variance"};
+        Source[] sources = new Source[4];
+        for (int i = 0; i < 4; i++) {
+            Initializer t = g.constant(n, i + 1, roles[i]);
+            if (t == null) {
+                throw n.invalid("input " + (i + 1) + " (" + roles[i] + ") is missing");
+            }
+            t.require(Initializer.FLOAT, n.where() + ": " + roles[i]);
+            if (t.rank() != 1 || t.dims()[0] != channels) {
+                throw n.invalid(roles[i] + " " + Initializer.describeShape(t.dims()) + " does not fit " + channels + " channels");
+            }
+            sources[i] = Source.of(t);
+        }
+        BatchNormSpec spec;
+        try {
+            spec = new BatchNormSpec(epsilon, 1 - momentum);
+        } catch (IllegalArgumentException e) {
+            throw n.unsupported("epsilon " + epsilon + " and momentum " + momentum + " (" + e.getMessage() + ")");
+        }
+        Planned p = g.layer(n, new BatchNormKind((int) channels, spec), sources[0], sources[1], x);
+        p.buffers = List.of(sources[2], sources[3]);
     }
 
     /** Gemm as a dense layer: Y = alpha A B' + beta C with A the activations (N, K), B' = B or its transpose. */
@@ -218,6 +268,32 @@ final class OnnxOps {
             case TANH -> new Tanh();
             case LINEAR -> throw new IllegalArgumentException("no layer for LINEAR");
         }, x);
+    }
+
+    /**
+     * Clip with constant bounds (inputs from opset 11 on; absent: no bound): a Clip layer, ReLU6 for
+     * (0, 6); with only a lower bound of 0, a Relu.
+     */
+    private static void clip(OnnxNode n, OnnxImport g) throws InvalidOnnx {
+        Variable x = g.variable(n, 0);
+        float min = -Float.MAX_VALUE;
+        float max = Float.MAX_VALUE;
+        Initializer lo = g.constant(n, 1, "min");
+        if (lo != null) {
+            min = lo.scalarFloat(n.where() + ": min");
+        }
+        Initializer hi = g.constant(n, 2, "max");
+        if (hi != null) {
+            max = hi.scalarFloat(n.where() + ": max");
+        }
+        if (!(min <= max) || Float.isNaN(min) || Float.isNaN(max)) {
+            throw n.unsupported("min " + min + " above max " + max + " (every value would be max)");
+        }
+        if (min == 0f && hi == null) {
+            activation(n, g, Activation.RELU);
+            return;
+        }
+        g.layer(n, new Clip(Math.max(min, -Float.MAX_VALUE), Math.min(max, Float.MAX_VALUE)), x);
     }
 
     // ---------------------------------------------------------------- joins
@@ -320,31 +396,27 @@ final class OnnxOps {
         }
         int[] pads = pads(n, x.shape(), kernel, strides);
         boolean ceil = n.integer("ceil_mode", 0, 0, 1) == 1;
-        if (ceil) {
-            // Ceiling mode adds the windows that start inside the input (or its begin padding) but
-            // overhang the end; more padding at the end makes them whole. Max pooling never picks padding,
-            // and average pooling that does not count padding ignores it: both stay exact.
-            for (int d = 0; d < 2; d++) {
-                long in = x.shape().dim(2 + d) + pads[d] + pads[d + 2];
-                long floor = (in - kernel[d]) / strides[d] + 1;
-                long ceiled = (in - kernel[d] + strides[d] - 1) / strides[d] + 1;
-                if (ceiled > floor && (ceiled - 1) * strides[d] >= x.shape().dim(2 + d) + pads[d]) {
-                    ceiled--; // the last window would start in the end padding: ONNX and PyTorch drop it
-                }
-                long extra = Math.max(0, (ceiled - 1) * strides[d] + kernel[d] - in);
-                if (extra > 0 && countPadding) {
-                    throw n.unsupported("ceil_mode = 1 with count_include_pad = 1 where it adds a window");
-                }
-                pads[d + 2] += (int) extra;
-            }
-        }
         Pool2dSpec spec;
         try {
             spec = new Pool2dSpec(kernel[0], kernel[1], strides[0], strides[1], pads[0], pads[1], pads[2], pads[3], countPadding);
+            if (ceil && !spec.withCountPadding(false).withCeilMode(true).outputShape(x.shape()).equals(spec.outputShape(x.shape()))) {
+                if (countPadding && Arrays.stream(pads).anyMatch(p -> p != 0)) {
+                    throw n.unsupported("ceil_mode = 1 with count_include_pad = 1 and padding where it adds a window");
+                }
+                spec = spec.withCeilMode(true); // only where it adds a window: the same pooling otherwise
+            }
         } catch (IllegalArgumentException e) {
             throw n.unsupported("this window, stride and padding (" + e.getMessage() + ")");
         }
         g.layer(n, max ? new MaxPool2d(spec) : new AvgPool2d(spec), x);
+    }
+
+    private static void globalAveragePool(OnnxNode n, OnnxImport g) throws InvalidOnnx {
+        Variable x = g.variable(n, 0);
+        if (x.shape().rank() != 4) {
+            throw n.unsupported("global pooling of a rank-" + x.shape().rank() + " input (only 2-D: (N, C, H, W))");
+        }
+        g.layer(n, AdaptiveAvgPool2d.global(), x);
     }
 
     private static void lrn(OnnxNode n, OnnxImport g) throws InvalidOnnx {

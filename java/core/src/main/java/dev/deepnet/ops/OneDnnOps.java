@@ -211,7 +211,8 @@ public final class OneDnnOps extends Ops {
             CONV_BWD_WEIGHTS = 6, MAX_POOL_FWD = 7, MAX_POOL_FWD_TRAINING = 8, MAX_POOL_BWD = 9, AVG_POOL_FWD = 10,
             AVG_POOL_BWD = 11, ELTWISE_FWD = 12, ELTWISE_BWD = 13, SOFTMAX_FWD = 14, LOG_SOFTMAX_FWD = 15, SOFTMAX_BWD = 16,
             LOG_SOFTMAX_BWD = 17, LRN_FWD = 18, LRN_FWD_TRAINING = 19, LRN_BWD = 20, ADD = 21, MULTIPLY = 22, ACCUMULATE = 23,
-            MATMUL = 24, REORDER = 25;
+            MATMUL = 24, REORDER = 25, BNORM_FWD_TRAINING = 26, BNORM_FWD = 27, BNORM_BWD = 28, BNORM_BWD_GLOBAL = 29, CLIP_FWD = 30,
+            CLIP_BWD = 31;
 
     /**
      * A call made before with these very tensors: the kernel it needs and its tensors in port
@@ -359,11 +360,14 @@ public final class OneDnnOps extends Ops {
         return java.util.Arrays.stream(tensors).filter(java.util.Objects::nonNull).toArray(Tensor[]::new);
     }
 
-    /** Ports of a forward op with an optional bias: src, weights, [bias], dst; the bias row-major. */
-    private static List<PortSpec> forwardPorts(PortSpec src, PortSpec weights, boolean bias, PortSpec dst) {
+    /**
+     * Ports of a forward op with an optional bias: src, weights, [bias], dst; the bias row-major,
+     * one value per output ({@code outputs}).
+     */
+    private static List<PortSpec> forwardPorts(PortSpec src, PortSpec weights, long outputs, boolean bias, PortSpec dst) {
         List<PortSpec> ports = new ArrayList<>(List.of(src, weights));
         if (bias) {
-            ports.add(in(Arg.BIAS, Shape.of(weights.shape().dim(0))));
+            ports.add(in(Arg.BIAS, Shape.of(outputs)));
         }
         ports.add(dst);
         return ports;
@@ -371,9 +375,13 @@ public final class OneDnnOps extends Ops {
 
     /** Ports of a backward-weights op with an optional bias: src, diff_dst, diff_weights, [diff_bias]. */
     private static List<PortSpec> backwardWeightsPorts(PortSpec src, PortSpec diffDst, Shape w, boolean bias) {
+        return backwardWeightsPorts(src, diffDst, w, w.dim(0), bias);
+    }
+
+    private static List<PortSpec> backwardWeightsPorts(PortSpec src, PortSpec diffDst, Shape w, long outputs, boolean bias) {
         List<PortSpec> ports = new ArrayList<>(List.of(src, diffDst, out(Arg.DIFF_WEIGHTS, w)));
         if (bias) {
-            ports.add(out(Arg.DIFF_BIAS, Shape.of(w.dim(0))));
+            ports.add(out(Arg.DIFF_BIAS, Shape.of(outputs)));
         }
         return ports;
     }
@@ -448,7 +456,7 @@ public final class OneDnnOps extends Ops {
             boolean bias = b != null;
             call = remember(op, null, x, w, b, y, kernel(List.of("linear.fwd", xs, ws, bias, f), () -> new OneDnnKernel(engine,
                     linearForwardPd(PropKind.FORWARD_INFERENCE, xs, ws, bias, f),
-                    forwardPorts(in(Arg.SRC, xs), in(Arg.WEIGHTS, ws), bias, out(Arg.DST, y.shape())))), present(x, w, b, y));
+                    forwardPorts(in(Arg.SRC, xs), in(Arg.WEIGHTS, ws), ws.dim(0), bias, out(Arg.DST, y.shape())))), present(x, w, b, y));
         }
         call.kernel().run(stream, 0, null, call.ports());
     }
@@ -537,6 +545,15 @@ public final class OneDnnOps extends Ops {
         return new long[] {s.padBottom(), s.padRight()};
     }
 
+    /**
+     * The weights as oneDNN sees them: (O, C, kH, kW), or with g groups (g, O / g, C / g, kH, kW) —
+     * the same row-major memory as deepnet's (O, C / g, kH, kW) (oneDNN's goihw).
+     */
+    private static Shape convWeights(Conv2dSpec s, Shape w) {
+        int g = s.groups();
+        return g == 1 ? w : Shape.of(g, w.dim(0) / g, w.dim(1), w.dim(2), w.dim(3));
+    }
+
     private PrimitiveDesc convForwardPd(PropKind prop, Conv2dSpec s, Shape x, Shape w, boolean bias) {
         return convForwardPd(prop, s, x, w, bias, null, Activation.LINEAR);
     }
@@ -544,7 +561,7 @@ public final class OneDnnOps extends Ops {
     /** Output in {@code yLayout} when given (the layout a plan keeps it in), else where oneDNN likes; {@code f} fused. */
     private PrimitiveDesc convForwardPd(PropKind prop, Conv2dSpec s, Shape x, Shape w, boolean bias, Layout yLayout, Activation f) {
         Shape y = s.outputShape(x, w);
-        try (MemoryDesc src = md(x, FormatTag.ANY); MemoryDesc wei = md(w, FormatTag.ANY);
+        try (MemoryDesc src = md(x, FormatTag.ANY); MemoryDesc wei = md(convWeights(s, w), FormatTag.ANY);
              MemoryDesc b = bias ? md(Shape.of(w.dim(0)), FormatTag.A) : null; MemoryDesc dst = anyOr(y, yLayout);
              PrimitiveAttr attr = fused(f)) {
             return PrimitiveDesc.convolutionForward(engine, prop, Algorithm.CONVOLUTION_DIRECT, src, wei, b, dst, strides(s),
@@ -558,6 +575,9 @@ public final class OneDnnOps extends Ops {
 
     @Override
     protected Layout preferredConv2dWeightsLayout(Conv2dSpec spec, Shape x, Shape w, boolean bias, Layout y, Activation f) {
+        if (spec.groups() > 1) {
+            return null; // oneDNN's grouped weights are 5-D, the parameter 4-D: converted per call instead
+        }
         try (PrimitiveDesc pd = convForwardPd(PropKind.FORWARD_INFERENCE, spec, x, w, bias, y, f)) {
             return layoutOf(pd.weightsDesc()); // the same descriptor doConv2dForward builds for these tensors
         }
@@ -582,9 +602,11 @@ public final class OneDnnOps extends Ops {
         if (call == null) {
             Shape xs = x.shape(), ws = w.shape();
             boolean bias = b != null;
+            // Weights packed by a plan are in their tensor's layout; row-major ones as oneDNN sees them (grouped: 5-D).
+            PortSpec weights = w.layout() != null ? in(Arg.WEIGHTS, w) : in(Arg.WEIGHTS, convWeights(spec, ws));
             call = remember(op, spec, x, w, b, y, kernel(List.of("conv.fwd", spec, xs, ws, bias, key(x.layout()), key(w.layout()),
                     key(y.layout()), f), () -> new OneDnnKernel(engine, convForwardPd(PropKind.FORWARD_INFERENCE, spec, xs, ws, bias,
-                            y.layout(), f), forwardPorts(in(Arg.SRC, x), in(Arg.WEIGHTS, w), bias, out(Arg.DST, y)))), present(x, w, b, y));
+                            y.layout(), f), forwardPorts(in(Arg.SRC, x), weights, ws.dim(0), bias, out(Arg.DST, y)))), present(x, w, b, y));
         }
         call.kernel().run(stream, 0, null, call.ports());
     }
@@ -599,11 +621,12 @@ public final class OneDnnOps extends Ops {
         Shape xs = dx.shape(), ws = w.shape(), ys = dy.shape();
         OneDnnKernel k = kernel(List.of("conv.bwd.data", spec, xs, ws, key(dy.layout()), key(dx.layout())), () -> {
             PrimitiveDesc hint = convHint(spec, xs, ws);
-            try (MemoryDesc dsrc = anyOr(xs, dx.layout()); MemoryDesc wei = md(ws, FormatTag.ANY);
+            Shape wg = convWeights(spec, ws);
+            try (MemoryDesc dsrc = anyOr(xs, dx.layout()); MemoryDesc wei = md(wg, FormatTag.ANY);
                  MemoryDesc ddst = anyOr(ys, dy.layout())) {
                 return new OneDnnKernel(engine, PrimitiveDesc.convolutionBackwardData(engine, Algorithm.CONVOLUTION_DIRECT,
                         dsrc, wei, ddst, strides(spec), dilates(spec), padLeft(spec), padRight(spec), hint, null),
-                        List.of(in(Arg.DIFF_DST, dy), in(Arg.WEIGHTS, ws), out(Arg.DIFF_SRC, dx)));
+                        List.of(in(Arg.DIFF_DST, dy), in(Arg.WEIGHTS, wg), out(Arg.DIFF_SRC, dx)));
             }
         });
         remember(CONV_BWD_DATA, spec, dy, w, dx, null, k, dy, w, dx).kernel().run(stream, 0, null, dy, w, dx);
@@ -620,12 +643,13 @@ public final class OneDnnOps extends Ops {
         boolean bias = db != null;
         OneDnnKernel k = kernel(List.of("conv.bwd.weights", spec, xs, ws, bias, key(x.layout()), key(dy.layout())), () -> {
             PrimitiveDesc hint = convHint(spec, xs, ws);
-            try (MemoryDesc src = anyOr(xs, x.layout()); MemoryDesc dwei = md(ws, FormatTag.ANY);
+            Shape wg = convWeights(spec, ws);
+            try (MemoryDesc src = anyOr(xs, x.layout()); MemoryDesc dwei = md(wg, FormatTag.ANY);
                  MemoryDesc dbias = bias ? md(Shape.of(ws.dim(0)), FormatTag.A) : null;
                  MemoryDesc ddst = anyOr(ys, dy.layout())) {
                 return new OneDnnKernel(engine, PrimitiveDesc.convolutionBackwardWeights(engine, Algorithm.CONVOLUTION_DIRECT,
                         src, dwei, dbias, ddst, strides(spec), dilates(spec), padLeft(spec), padRight(spec), hint, null),
-                        backwardWeightsPorts(in(Arg.SRC, x), in(Arg.DIFF_DST, dy), ws, bias));
+                        backwardWeightsPorts(in(Arg.SRC, x), in(Arg.DIFF_DST, dy), wg, ws.dim(0), bias));
             }
         });
         call = remember(CONV_BWD_WEIGHTS, spec, x, dy, dw, db, k, present(x, dy, dw, db));
@@ -640,7 +664,14 @@ public final class OneDnnOps extends Ops {
         if (max) {
             return Algorithm.POOLING_MAX;
         }
-        return s.countPadding() ? Algorithm.POOLING_AVG_INCLUDE_PADDING : Algorithm.POOLING_AVG_EXCLUDE_PADDING;
+        // Ceil mode counts padding only without padding (Pool2dSpec): windows inside are whole, an
+        // overhanging one divides by its real inputs, so excluding padding (the overhang) is exact.
+        return s.countPadding() && !s.ceilMode() ? Algorithm.POOLING_AVG_INCLUDE_PADDING : Algorithm.POOLING_AVG_EXCLUDE_PADDING;
+    }
+
+    /** The end padding oneDNN is told: the spec's, plus the overhang of ceil mode's last window. */
+    private static long[] poolPadRight(Pool2dSpec s, Shape x) {
+        return new long[] {s.padBottom() + s.overhangBottom(x), s.padRight() + s.overhangRight(x)};
     }
 
     /**
@@ -656,7 +687,7 @@ public final class OneDnnOps extends Ops {
         try (MemoryDesc src = poolDesc(x, layout); MemoryDesc dst = poolDesc(y, layout)) {
             return PrimitiveDesc.poolingForward(engine, prop, poolAlgorithm(s, max), src, dst,
                     new long[] {s.strideH(), s.strideW()}, new long[] {s.kernelH(), s.kernelW()}, NO_DILATION,
-                    new long[] {s.padTop(), s.padLeft()}, new long[] {s.padBottom(), s.padRight()}, null);
+                    new long[] {s.padTop(), s.padLeft()}, poolPadRight(s, x), null);
         }
     }
 
@@ -675,7 +706,7 @@ public final class OneDnnOps extends Ops {
             try (MemoryDesc dsrc = poolDesc(x, layout); MemoryDesc ddst = poolDesc(y, layout)) {
                 return new OneDnnKernel(engine, PrimitiveDesc.poolingBackward(engine, poolAlgorithm(s, max), dsrc, ddst,
                         new long[] {s.strideH(), s.strideW()}, new long[] {s.kernelH(), s.kernelW()}, NO_DILATION,
-                        new long[] {s.padTop(), s.padLeft()}, new long[] {s.padBottom(), s.padRight()}, hint, null),
+                        new long[] {s.padTop(), s.padLeft()}, poolPadRight(s, x), hint, null),
                         List.of(port(Arg.DIFF_DST, y, layout, false), port(Arg.DIFF_SRC, x, layout, true)));
             }
         });
@@ -747,6 +778,17 @@ public final class OneDnnOps extends Ops {
             call = remember(AVG_POOL_BWD, spec, dy, dx, null, null, poolBackward(spec, false, dx.shape(), dx.layout()), dy, dx);
         }
         call.kernel().run(stream, 0, null, call.ports());
+    }
+
+    /** oneDNN has no adaptive pooling: plain Java loops (layers pool equal bins with avgPool2d, on oneDNN). */
+    @Override
+    protected void doAdaptiveAvgPool2dForward(Tensor x, Tensor y) {
+        javaLoops.doAdaptiveAvgPool2dForward(x, y);
+    }
+
+    @Override
+    protected void doAdaptiveAvgPool2dBackward(Tensor dy, Tensor dx) {
+        javaLoops.doAdaptiveAvgPool2dBackward(dy, dx);
     }
 
     // ---------------------------------------------------------------- element-wise
@@ -830,6 +872,64 @@ public final class OneDnnOps extends Ops {
             }
         });
         remember(ELTWISE_BWD, f, x, y, dy, dx, k, useDst ? y : x, dy, dx).kernel().run(stream, 0, null, useDst ? y : x, dy, dx);
+    }
+
+    /** The bounds of a clip call: the memo tells calls apart by this object's identity. */
+    private record ClipBounds(float min, float max) {}
+
+    private ClipBounds lastClip; // most calls of a plan repeat one pair (ReLU6): found again without allocating
+
+    private ClipBounds clipBounds(float min, float max) {
+        ClipBounds b = lastClip;
+        if (b == null || Float.compare(b.min(), min) != 0 || Float.compare(b.max(), max) != 0) {
+            b = new ClipBounds(min, max);
+            lastClip = b;
+        }
+        return b;
+    }
+
+    @Override
+    protected void doClipForward(float min, float max, Tensor x, Tensor y) {
+        ClipBounds b = clipBounds(min, max);
+        RecentCall call = recall(CLIP_FWD, b, x, y, null, null);
+        if (call == null) {
+            Shape s = x.shape();
+            Layout layout = x.layout();
+            OneDnnKernel k = kernel(List.of("clip.fwd", b, s, key(layout)), () -> {
+                try (MemoryDesc d = desc(s, layout)) {
+                    return new OneDnnKernel(engine, PrimitiveDesc.eltwiseForward(engine, PropKind.FORWARD_INFERENCE,
+                            Algorithm.ELTWISE_CLIP_V2, d, d, min, max, null),
+                            List.of(port(Arg.SRC, s, layout, false), port(Arg.DST, s, layout, true)));
+                }
+            });
+            call = remember(CLIP_FWD, b, x, y, null, null, k, x, y);
+        }
+        call.kernel().run(stream, 0, null, call.ports());
+    }
+
+    @Override
+    protected void doClipBackward(float min, float max, Tensor x, Tensor dy, Tensor dx) {
+        ClipBounds b = clipBounds(min, max);
+        RecentCall call = recall(CLIP_BWD, b, x, dy, dx, null);
+        if (call == null) {
+            Shape s = x.shape();
+            Layout layout = x.layout();
+            OneDnnKernel k = kernel(List.of("clip.bwd", b, s, key(layout)), () -> {
+                PrimitiveDesc hint = hint(List.of("clip.fwd.training", b, s, key(layout)), () -> {
+                    try (MemoryDesc d = desc(s, layout)) {
+                        return PrimitiveDesc.eltwiseForward(engine, PropKind.FORWARD_TRAINING, Algorithm.ELTWISE_CLIP_V2, d, d, min, max,
+                                null);
+                    }
+                });
+                try (MemoryDesc d = desc(s, layout)) {
+                    return new OneDnnKernel(engine, PrimitiveDesc.eltwiseBackward(engine, Algorithm.ELTWISE_CLIP_V2, d, d, d, min, max,
+                            hint, null), List.of(port(Arg.SRC, s, layout, false), port(Arg.DIFF_DST, s, layout, false),
+                            port(Arg.DIFF_SRC, s, layout, true)));
+                }
+            });
+            call = remember(CLIP_BWD, b, x, dy, dx, null, k, x, dy, dx);
+        }
+        call.kernel().run(stream, 0, null, call.ports());
     }
 
     // ---------------------------------------------------------------- softmax
@@ -934,6 +1034,108 @@ public final class OneDnnOps extends Ops {
             }
         });
         remember(LRN_BWD, spec, x, dy, dx, null, k, x, dy, dx).kernel().run(stream, Arg.WORKSPACE, memory(ws), x, dy, dx);
+    }
+
+    // ---------------------------------------------------------------- batch normalisation
+
+    private static final int SCALE_SHIFT = PrimitiveDesc.USE_SCALE | PrimitiveDesc.USE_SHIFT;
+
+    /** Whether a remembered call's ports are these very tensors (its first four matched already): six of them. */
+    private static boolean ports(RecentCall call, Tensor t0, Tensor t1, Tensor t2, Tensor t3, Tensor t4, Tensor t5) {
+        Tensor[] p = call.ports();
+        return p[0] == t0 && p[1] == t1 && p[2] == t2 && p[3] == t3 && p[4] == t4 && p[5] == t5;
+    }
+
+    /** Forward batch normalisation on x's layout (oneDNN's blocked and channels-last kernels need no conversion). */
+    private PrimitiveDesc batchNormForwardPd(PropKind prop, BatchNormSpec spec, int flags, Shape x, Layout layout) {
+        try (MemoryDesc d = desc(x, layout)) {
+            return PrimitiveDesc.batchNormalizationForward(engine, prop, d, d, spec.epsilon(), flags, null);
+        }
+    }
+
+    @Override
+    protected void doBatchNormTrainingForward(BatchNormSpec spec, Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor mean,
+            Tensor variance, Tensor runningMean, Tensor runningVariance) {
+        batchNormForward(true, spec, x, gamma, beta, y, mean, variance);
+        Shape s = x.shape();
+        updateRunningStatistics(spec, s.dim(0) * s.dim(2) * s.dim(3), mean, variance, runningMean, runningVariance);
+    }
+
+    @Override
+    protected void doBatchNormInferenceForward(BatchNormSpec spec, Tensor x, Tensor gamma, Tensor beta, Tensor mean,
+            Tensor variance, Tensor y) {
+        batchNormForward(false, spec, x, gamma, beta, y, mean, variance);
+    }
+
+    /** Training: the batch's statistics into mean and variance; else normalised with them (global stats). */
+    private void batchNormForward(boolean training, BatchNormSpec spec, Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor mean,
+            Tensor variance) {
+        int op = training ? BNORM_FWD_TRAINING : BNORM_FWD;
+        RecentCall call = recall(op, spec, x, y, mean, variance);
+        if (call == null || !ports(call, x, gamma, beta, y, mean, variance)) {
+            Shape s = x.shape();
+            Layout layout = x.layout();
+            Shape c = Shape.of(s.dim(1));
+            PropKind prop = training ? PropKind.FORWARD_TRAINING : PropKind.FORWARD_INFERENCE;
+            int flags = training ? SCALE_SHIFT : SCALE_SHIFT | PrimitiveDesc.USE_GLOBAL_STATS;
+            OneDnnKernel k = kernel(List.of("bnorm.fwd", prop, spec, s, key(layout)), () -> new OneDnnKernel(engine,
+                    batchNormForwardPd(prop, spec, flags, s, layout),
+                    List.of(port(Arg.SRC, s, layout, false), in(Arg.SCALE, c), in(Arg.SHIFT, c), port(Arg.DST, s, layout, true),
+                            new PortSpec(Arg.MEAN, c, training), new PortSpec(Arg.VARIANCE, c, training))));
+            call = remember(op, spec, x, y, mean, variance, k, x, gamma, beta, y, mean, variance);
+        }
+        call.kernel().run(stream, 0, null, call.ports());
+    }
+
+    /**
+     * Where dgamma and dbeta go when the caller wants dx alone, by channel count: oneDNN's
+     * backward_data still counts diff_scale as an output, so every backward call runs as backward.
+     */
+    private final List<Tensor[]> unwantedGradients = new ArrayList<>(); // a few channel counts: scanned, no boxing per call
+
+    private Tensor[] unwantedGradients(long channels) {
+        for (Tensor[] pair : unwantedGradients) {
+            if (pair[0].size() == channels) {
+                return pair;
+            }
+        }
+        Tensor[] pair = {Tensor.allocate(Shape.of(channels)), Tensor.allocate(Shape.of(channels))};
+        unwantedGradients.add(pair);
+        return pair;
+    }
+
+    @Override
+    protected void doBatchNormBackward(BatchNormSpec spec, boolean batchStatistics, Tensor x, Tensor dy, Tensor gamma, Tensor mean,
+            Tensor variance, Tensor dx, Tensor dgamma, Tensor dbeta) {
+        if (dgamma == null) {
+            Tensor[] scratch = unwantedGradients(x.shape().dim(1));
+            dgamma = scratch[0];
+            dbeta = scratch[1];
+        }
+        int op = batchStatistics ? BNORM_BWD : BNORM_BWD_GLOBAL;
+        RecentCall call = recall(op, spec, x, dy, dx, mean);
+        if (call != null && ports(call, x, mean, variance, dy, gamma, dx) && call.ports()[6] == dgamma && call.ports()[7] == dbeta) {
+            call.kernel().run(stream, 0, null, call.ports());
+            return;
+        }
+        Shape s = x.shape();
+        Layout layout = x.layout(); // dy's and dx's too
+        Shape c = Shape.of(s.dim(1));
+        int flags = SCALE_SHIFT | (batchStatistics ? 0 : PrimitiveDesc.USE_GLOBAL_STATS);
+        OneDnnKernel k = kernel(List.of("bnorm.bwd", spec, flags, s, key(layout)), () -> {
+            PrimitiveDesc hint = hint(List.of("bnorm.fwd.training", spec, flags, s, key(layout)),
+                    () -> batchNormForwardPd(PropKind.FORWARD_TRAINING, spec, flags, s, layout));
+            // oneDNN describes the shift too but does not take it: diff_shift = the sum of diff_dst
+            List<PortSpec> ports = List.of(port(Arg.SRC, s, layout, false), in(Arg.MEAN, c), in(Arg.VARIANCE, c),
+                    port(Arg.DIFF_DST, s, layout, false), in(Arg.SCALE, c), port(Arg.DIFF_SRC, s, layout, true),
+                    out(Arg.DIFF_SCALE, c), out(Arg.DIFF_SHIFT, c));
+            try (MemoryDesc d = desc(s, layout)) {
+                return new OneDnnKernel(engine, PrimitiveDesc.batchNormalizationBackward(engine, PropKind.BACKWARD, d, d, d,
+                        spec.epsilon(), flags, hint, null), ports);
+            }
+        });
+        remember(op, spec, x, dy, dx, mean, k, x, mean, variance, dy, gamma, dx, dgamma, dbeta).kernel().run(stream, 0, null,
+                x, mean, variance, dy, gamma, dx, dgamma, dbeta);
     }
 
     // ---------------------------------------------------------------- binary, sum, layout
@@ -1061,6 +1263,11 @@ public final class OneDnnOps extends Ops {
             pd.close();
         }
         hints.clear();
+        for (Tensor[] pair : unwantedGradients) {
+            pair[0].close();
+            pair[1].close();
+        }
+        unwantedGradients.clear();
         javaLoops.close();
         stream.close();
         engine.close();

@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>Tensors are row-major — images (N, C, H, W), dense activations (N, features), dense
  * weights (out, in), conv weights (out, in, kH, kW), like PyTorch — except where a backend that
  * {@link #takesLayouts takes layouts} is handed tensors in its own {@link Layout}:
- * convolution inputs and outputs, pooling, LRN, activations, add, sum, accumulate and reorder take
+ * convolution inputs and outputs, pooling, LRN, batch normalisation, activations, add, sum, accumulate and reorder take
  * any layout this backend makes (with the layouts named equal where the method says so); dense,
  * matmul, softmax, multiply, permute and every parameter take row-major only. Backward passes overwrite
  * their outputs; accumulation across consumers is {@link #accumulate}. An instance keeps caches
@@ -176,7 +176,7 @@ public abstract class Ops implements AutoCloseable {
 
     // ---------------------------------------------------------------- convolution
 
-    /** y = conv(x, w) + b. x (N, C, H, W), w (O, C, kH, kW), b (O) or null, y (N, O, oH, oW). */
+    /** y = conv(x, w) + b. x (N, C, H, W), w (O, C / groups, kH, kW), b (O) or null, y (N, O, oH, oW). */
     public final void conv2dForward(Conv2dSpec spec, Tensor x, Tensor w, Tensor b, Tensor y) {
         conv2dForward(spec, x, w, b, y, Activation.LINEAR);
     }
@@ -386,6 +386,55 @@ public abstract class Ops implements AutoCloseable {
         }
     }
 
+    /**
+     * Adaptive average pooling to y's size, PyTorch's bins: output row i averages input rows
+     * floor(i H / oH) to ceil((i + 1) H / oH) - 1, likewise columns. x (N, C, H, W), y (N, C, oH, oW),
+     * row-major. Where the bins are equal windows (H and W multiples of oH and oW) it is
+     * {@link #avgPool2dForward} with window = stride = H / oH, which takes any layout and is faster:
+     * layers use that; oneDNN has no adaptive pooling, and this runs as plain Java loops on every backend.
+     */
+    public final void adaptiveAvgPool2dForward(Tensor x, Tensor y) {
+        String op = "adaptiveAvgPool2dForward";
+        adaptiveShapes(op, x, "y", y);
+        separate(op, "y", y, x);
+        enter(op);
+        try {
+            hold(x);
+            hold(y);
+            doAdaptiveAvgPool2dForward(x, y);
+        } finally {
+            exit();
+        }
+    }
+
+    /** dx: each dy spread evenly over its bin (bins may overlap: their shares add up). */
+    public final void adaptiveAvgPool2dBackward(Tensor dy, Tensor dx) {
+        String op = "adaptiveAvgPool2dBackward";
+        adaptiveShapes(op, dx, "dy", dy);
+        separate(op, "dx", dx, dy);
+        enter(op);
+        try {
+            hold(dy);
+            hold(dx);
+            doAdaptiveAvgPool2dBackward(dy, dx);
+        } finally {
+            exit();
+        }
+    }
+
+    private static void adaptiveShapes(String op, Tensor x, String name, Tensor y) {
+        rowMajor(op, "x", x);
+        rowMajor(op, name, y);
+        open(op, x);
+        open(op, y);
+        Shape xs = x.shape();
+        Shape ys = y.shape();
+        if (xs.rank() != 4 || ys.rank() != 4 || xs.dim(0) != ys.dim(0) || xs.dim(1) != ys.dim(1)) {
+            throw new IllegalArgumentException(op + ": x (N, C, H, W) and " + name + " (N, C, oH, oW) must agree on N and C, got "
+                    + xs + " and " + ys);
+        }
+    }
+
     private Shape poolShape(String op, Pool2dSpec spec, Shape x) {
         KnownShape known = knownShape(spec);
         if (known != null && known.x().equals(x)) {
@@ -437,6 +486,49 @@ public abstract class Ops implements AutoCloseable {
             doActivationBackward(f, x, y, dy, dx);
         } finally {
             exit();
+        }
+    }
+
+    /** y = min(max(x, min), max), element by element; any shape, any layout (y in x's). ReLU6 is (0, 6). */
+    public final void clipForward(float min, float max, Tensor x, Tensor y) {
+        String op = "clipForward";
+        clipBounds(op, min, max);
+        sameLayout(op, "y", y, "x", x);
+        same(op, "y", y, x.shape(), "x's shape");
+        inPlaceOrSeparate(op, "y", y, x);
+        enter(op);
+        try {
+            hold(x);
+            hold(y);
+            doClipForward(min, max, x, y);
+        } finally {
+            exit();
+        }
+    }
+
+    /** dx = dy where {@code min < x < max}, else 0 (PyTorch's hardtanh and ReLU6: the bounds pass nothing). */
+    public final void clipBackward(float min, float max, Tensor x, Tensor dy, Tensor dx) {
+        String op = "clipBackward";
+        clipBounds(op, min, max);
+        sameLayout(op, "dy", dy, "x", x);
+        sameLayout(op, "dx", dx, "x", x);
+        same(op, "dy", dy, x.shape(), "x's shape");
+        same(op, "dx", dx, x.shape(), "x's shape");
+        separate(op, "dx", dx, x, dy);
+        enter(op);
+        try {
+            hold(x);
+            hold(dy);
+            hold(dx);
+            doClipBackward(min, max, x, dy, dx);
+        } finally {
+            exit();
+        }
+    }
+
+    private static void clipBounds(String op, float min, float max) {
+        if (!(min <= max) || Float.isNaN(min) || Float.isNaN(max)) {
+            throw new IllegalArgumentException(op + ": min " + min + " must not exceed max " + max);
         }
     }
 
@@ -551,6 +643,130 @@ public abstract class Ops implements AutoCloseable {
         if (x.rank() != 4) {
             throw new IllegalArgumentException(op + ": x must be (N, C, H, W), got " + x);
         }
+    }
+
+    // ---------------------------------------------------------------- batch normalisation
+
+    /**
+     * Batch normalisation in training: normalises x (N, C, H, W), any layout, with the batch's
+     * statistics, writes them to {@code mean} and {@code variance} (biased: what backward reads),
+     * and moves {@code runningMean} and {@code runningVariance} towards them by the spec's momentum
+     * (the variance unbiased; both may be null: not updated). y in x's layout; the (C) vectors row-major.
+     */
+    public final void batchNormTrainingForward(BatchNormSpec spec, Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor mean,
+            Tensor variance, Tensor runningMean, Tensor runningVariance) {
+        String op = "batchNormTrainingForward";
+        long c = batchNormShape(op, x, "y", y, gamma, beta, mean, variance);
+        if ((runningMean == null) != (runningVariance == null)) {
+            throw new IllegalArgumentException(op + ": runningMean and runningVariance are both given or both null");
+        }
+        if (runningMean != null) {
+            perChannel(op, "runningMean", runningMean, c);
+            perChannel(op, "runningVariance", runningVariance, c);
+        }
+        Shape s = x.shape();
+        if (s.dim(0) * s.dim(2) * s.dim(3) < 2) {
+            throw new IllegalArgumentException(op + ": x " + s + " has one value per channel; the batch's variance needs more");
+        }
+        separate(op, "y", y, x, gamma, beta);
+        separate(op, "mean", mean, x, y);
+        separate(op, "variance", variance, x, y, mean);
+        enter(op);
+        try {
+            hold(x);
+            hold(gamma);
+            hold(beta);
+            hold(y);
+            hold(mean);
+            hold(variance);
+            hold(runningMean);
+            hold(runningVariance);
+            doBatchNormTrainingForward(spec, x, gamma, beta, y, mean, variance, runningMean, runningVariance);
+        } finally {
+            exit();
+        }
+    }
+
+    /** Batch normalisation with given statistics (inference: the running estimates). x (N, C, H, W), any layout; y in x's. */
+    public final void batchNormInferenceForward(BatchNormSpec spec, Tensor x, Tensor gamma, Tensor beta, Tensor mean,
+            Tensor variance, Tensor y) {
+        String op = "batchNormInferenceForward";
+        batchNormShape(op, x, "y", y, gamma, beta, mean, variance);
+        separate(op, "y", y, x, gamma, beta);
+        separate(op, "y", y, mean, variance);
+        enter(op);
+        try {
+            hold(x);
+            hold(gamma);
+            hold(beta);
+            hold(mean);
+            hold(variance);
+            hold(y);
+            doBatchNormInferenceForward(spec, x, gamma, beta, mean, variance, y);
+        } finally {
+            exit();
+        }
+    }
+
+    /**
+     * dx, and dgamma and dbeta (both, or both null), of batch normalisation given dy. With
+     * {@code batchStatistics} the forward pass normalised with the batch's {@code mean} and
+     * {@code variance} (from {@link #batchNormTrainingForward}), which depend on x; else with given
+     * statistics, constants. dy and dx in x's layout.
+     */
+    public final void batchNormBackward(BatchNormSpec spec, boolean batchStatistics, Tensor x, Tensor dy, Tensor gamma,
+            Tensor mean, Tensor variance, Tensor dx, Tensor dgamma, Tensor dbeta) {
+        String op = "batchNormBackward";
+        long c = batchNormShape(op, x, "dy", dy, gamma, gamma, mean, variance); // no beta: the gradients do not depend on it
+        sameLayout(op, "dx", dx, "x", x);
+        same(op, "dx", dx, x.shape(), "x's shape");
+        if ((dgamma == null) != (dbeta == null)) {
+            throw new IllegalArgumentException(op + ": dgamma and dbeta are both given or both null");
+        }
+        if (dgamma != null) {
+            perChannel(op, "dgamma", dgamma, c);
+            perChannel(op, "dbeta", dbeta, c);
+        }
+        separate(op, "dx", dx, x, dy, gamma);
+        separate(op, "dx", dx, mean, variance);
+        separate(op, "dgamma", dgamma, x, dy, dbeta);
+        separate(op, "dbeta", dbeta, x, dy);
+        enter(op);
+        try {
+            hold(x);
+            hold(dy);
+            hold(gamma);
+            hold(mean);
+            hold(variance);
+            hold(dx);
+            hold(dgamma);
+            hold(dbeta);
+            doBatchNormBackward(spec, batchStatistics, x, dy, gamma, mean, variance, dx, dgamma, dbeta);
+        } finally {
+            exit();
+        }
+    }
+
+    /** Checks x (N, C, H, W), y like x (shape and layout), and the (C) row-major vectors; returns C. */
+    private static long batchNormShape(String op, Tensor x, String yName, Tensor y, Tensor gamma, Tensor beta, Tensor mean,
+            Tensor variance) {
+        open(op, x);
+        if (x.shape().rank() != 4) {
+            throw new IllegalArgumentException(op + ": x must be (N, C, H, W), got " + x.shape());
+        }
+        sameLayout(op, yName, y, "x", x);
+        same(op, yName, y, x.shape(), "x's shape");
+        long c = x.shape().dim(1);
+        perChannel(op, "gamma", gamma, c);
+        perChannel(op, "beta", beta, c);
+        perChannel(op, "mean", mean, c);
+        perChannel(op, "variance", variance, c);
+        return c;
+    }
+
+    private static void perChannel(String op, String name, Tensor t, long c) {
+        rowMajor(op, name, t);
+        same(op, name, t, c, "C, one per channel");
     }
 
     // ---------------------------------------------------------------- binary, sum, layout
@@ -716,7 +932,7 @@ public abstract class Ops implements AutoCloseable {
     /**
      * The layout {@link #conv2dForward} with these shapes writes fastest: where a plan should keep
      * the output (and the layers after it that take any layout), or null for row-major — always,
-     * on a backend that does not {@link #takesLayouts take layouts}. x (N, C, H, W), w (O, C, kH, kW).
+     * on a backend that does not {@link #takesLayouts take layouts}. x (N, C, H, W), w (O, C / groups, kH, kW).
      */
     public final Layout conv2dOutputLayout(Conv2dSpec spec, Shape x, Shape w, boolean bias) {
         String op = "conv2dOutputLayout";
@@ -753,8 +969,8 @@ public abstract class Ops implements AutoCloseable {
     }
 
     private static void convLayoutShapes(String op, Conv2dSpec spec, Shape x, Shape w) {
-        if (w.rank() != 4 || x.rank() != 4 || x.dim(1) != w.dim(1)) {
-            throw new IllegalArgumentException(op + ": x (N, C, H, W) and w (O, C, kH, kW) must agree on C, got " + x + " and " + w);
+        if (w.rank() != 4 || x.rank() != 4) {
+            throw new IllegalArgumentException(op + ": x must be (N, C, H, W) and w (O, C / groups, kH, kW), got " + x + " and " + w);
         }
         try {
             spec.outputShape(x, w);
@@ -999,9 +1215,17 @@ public abstract class Ops implements AutoCloseable {
 
     protected abstract void doAvgPool2dBackward(Pool2dSpec spec, Tensor dy, Tensor dx);
 
+    protected abstract void doAdaptiveAvgPool2dForward(Tensor x, Tensor y);
+
+    protected abstract void doAdaptiveAvgPool2dBackward(Tensor dy, Tensor dx);
+
     protected abstract void doActivationForward(Activation f, Tensor x, Tensor y);
 
     protected abstract void doActivationBackward(Activation f, Tensor x, Tensor y, Tensor dy, Tensor dx);
+
+    protected abstract void doClipForward(float min, float max, Tensor x, Tensor y);
+
+    protected abstract void doClipBackward(float min, float max, Tensor x, Tensor dy, Tensor dx);
 
     protected abstract void doSoftmaxForward(Tensor x, Tensor y, boolean log);
 
@@ -1012,6 +1236,33 @@ public abstract class Ops implements AutoCloseable {
     protected abstract void doLrnForward(LrnSpec spec, Tensor x, Tensor y, Workspace ws);
 
     protected abstract void doLrnBackward(LrnSpec spec, Tensor x, Tensor dy, Workspace ws, Tensor dx);
+
+    protected abstract void doBatchNormTrainingForward(BatchNormSpec spec, Tensor x, Tensor gamma, Tensor beta, Tensor y,
+            Tensor mean, Tensor variance, Tensor runningMean, Tensor runningVariance);
+
+    protected abstract void doBatchNormInferenceForward(BatchNormSpec spec, Tensor x, Tensor gamma, Tensor beta, Tensor mean,
+            Tensor variance, Tensor y);
+
+    protected abstract void doBatchNormBackward(BatchNormSpec spec, boolean batchStatistics, Tensor x, Tensor dy, Tensor gamma,
+            Tensor mean, Tensor variance, Tensor dx, Tensor dgamma, Tensor dbeta);
+
+    /**
+     * running = (1 - momentum) running + momentum batch for the mean, and for the variance with the
+     * batch's made unbiased ({@code count} values per channel); in place, row-major (C) vectors. The
+     * backends' shared last step of {@link #batchNormTrainingForward} (C values: no call is worth it).
+     */
+    protected static void updateRunningStatistics(BatchNormSpec spec, long count, Tensor mean, Tensor variance, Tensor runningMean,
+            Tensor runningVariance) {
+        if (runningMean == null) {
+            return;
+        }
+        double m = spec.momentum();
+        double unbias = count / (double) (count - 1);
+        for (long c = 0; c < mean.size(); c++) {
+            runningMean.setFlat(c, (float) ((1 - m) * runningMean.getFlat(c) + m * mean.getFlat(c)));
+            runningVariance.setFlat(c, (float) ((1 - m) * runningVariance.getFlat(c) + m * variance.getFlat(c) * unbias));
+        }
+    }
 
     protected abstract void doAdd(Tensor a, Tensor b, Tensor y);
 

@@ -128,13 +128,14 @@ public final class ReferenceOps extends Ops {
     /**
      * Dimensions of one convolution, and the one place the input position of a kernel tap is
      * computed: iy = oy * strideH - padTop + ky * dilationH (likewise for x); outside [0, H) x [0, W)
-     * is zero padding.
+     * is zero padding. With groups, output channel o reads the cg = C / groups input channels from
+     * {@link #firstInput}(o) on, and its weights (o, 0..cg, kH, kW).
      */
-    private record ConvDims(Conv2dSpec spec, int n, int c, int h, int w, int o, int kh, int kw, int oh, int ow) {
+    private record ConvDims(Conv2dSpec spec, int n, int c, int h, int w, int o, int cg, int kh, int kw, int oh, int ow) {
 
         static ConvDims of(Conv2dSpec spec, Shape x, Shape w) {
             Shape y = spec.outputShape(x, w);
-            return new ConvDims(spec, x.intDim(0), x.intDim(1), x.intDim(2), x.intDim(3), w.intDim(0), w.intDim(2),
+            return new ConvDims(spec, x.intDim(0), x.intDim(1), x.intDim(2), x.intDim(3), w.intDim(0), w.intDim(1), w.intDim(2),
                     w.intDim(3), y.intDim(2), y.intDim(3));
         }
 
@@ -146,12 +147,18 @@ public final class ReferenceOps extends Ops {
             return ox * spec.strideW() - spec.padLeft() + kx * spec.dilationW();
         }
 
+        /** The first input channel output channel {@code oc}'s group reads. */
+        int firstInput(int oc) {
+            return oc / (o / spec.groups()) * cg;
+        }
+
         int xIndex(int in, int ic, int iy, int ix) {
             return ((in * c + ic) * h + iy) * w + ix;
         }
 
-        int wIndex(int oc, int ic, int ky, int kx) {
-            return ((oc * c + ic) * kh + ky) * kw + kx;
+        /** Weight (oc, icg, ky, kx), icg counted within the group. */
+        int wIndex(int oc, int icg, int ky, int kx) {
+            return ((oc * cg + icg) * kh + ky) * kw + kx;
         }
 
         int yIndex(int in, int oc, int oy, int ox) {
@@ -161,7 +168,7 @@ public final class ReferenceOps extends Ops {
 
     @Override
     protected void doConv2dForward(Conv2dSpec spec, Tensor x, Tensor w, Tensor b, Tensor y) {
-        // x (N, C, H, W), w (O, C, kH, kW), b (O) or null, y (N, O, oH, oW)
+        // x (N, C, H, W), w (O, C / groups, kH, kW), b (O) or null, y (N, O, oH, oW)
         ConvDims d = ConvDims.of(spec, x.shape(), w.shape());
         float[] xs = x.toArray();
         float[] ws = w.toArray();
@@ -169,10 +176,11 @@ public final class ReferenceOps extends Ops {
         float[] ys = new float[d.n * d.o * d.oh * d.ow];
         for (int n = 0; n < d.n; n++) {
             for (int o = 0; o < d.o; o++) {
+                int c0 = d.firstInput(o);
                 for (int oy = 0; oy < d.oh; oy++) {
                     for (int ox = 0; ox < d.ow; ox++) {
                         double s = bs == null ? 0 : bs[o];
-                        for (int c = 0; c < d.c; c++) {
+                        for (int c = 0; c < d.cg; c++) {
                             for (int ky = 0; ky < d.kh; ky++) {
                                 int iy = d.iy(oy, ky);
                                 if (iy < 0 || iy >= d.h) {
@@ -183,7 +191,7 @@ public final class ReferenceOps extends Ops {
                                     if (ix < 0 || ix >= d.w) {
                                         continue;
                                     }
-                                    s += (double) xs[d.xIndex(n, c, iy, ix)] * ws[d.wIndex(o, c, ky, kx)];
+                                    s += (double) xs[d.xIndex(n, c0 + c, iy, ix)] * ws[d.wIndex(o, c, ky, kx)];
                                 }
                             }
                         }
@@ -197,7 +205,7 @@ public final class ReferenceOps extends Ops {
 
     @Override
     protected void doConv2dBackwardData(Conv2dSpec spec, Tensor dy, Tensor w, Tensor dx) {
-        // dy (N, O, oH, oW), w (O, C, kH, kW), dx (N, C, H, W)
+        // dy (N, O, oH, oW), w (O, C / groups, kH, kW), dx (N, C, H, W)
         // Scatter: every tap that read x[n, c, iy, ix] in the forward pass sends dy * w back to it.
         ConvDims d = ConvDims.of(spec, dx.shape(), w.shape());
         float[] dys = dy.toArray();
@@ -205,10 +213,11 @@ public final class ReferenceOps extends Ops {
         double[] acc = new double[d.n * d.c * d.h * d.w];
         for (int n = 0; n < d.n; n++) {
             for (int o = 0; o < d.o; o++) {
+                int c0 = d.firstInput(o);
                 for (int oy = 0; oy < d.oh; oy++) {
                     for (int ox = 0; ox < d.ow; ox++) {
                         double g = dys[d.yIndex(n, o, oy, ox)];
-                        for (int c = 0; c < d.c; c++) {
+                        for (int c = 0; c < d.cg; c++) {
                             for (int ky = 0; ky < d.kh; ky++) {
                                 int iy = d.iy(oy, ky);
                                 if (iy < 0 || iy >= d.h) {
@@ -219,7 +228,7 @@ public final class ReferenceOps extends Ops {
                                     if (ix < 0 || ix >= d.w) {
                                         continue;
                                     }
-                                    acc[d.xIndex(n, c, iy, ix)] += g * ws[d.wIndex(o, c, ky, kx)];
+                                    acc[d.xIndex(n, c0 + c, iy, ix)] += g * ws[d.wIndex(o, c, ky, kx)];
                                 }
                             }
                         }
@@ -232,20 +241,21 @@ public final class ReferenceOps extends Ops {
 
     @Override
     protected void doConv2dBackwardWeights(Conv2dSpec spec, Tensor x, Tensor dy, Tensor dw, Tensor db) {
-        // x (N, C, H, W), dy (N, O, oH, oW), dw (O, C, kH, kW), db (O) or null
-        // dw[o, c, ky, kx] = sum over n, oy, ox of dy[n, o, oy, ox] * x[n, c, iy, ix]; db[o] = sum of dy[:, o, :, :]
+        // x (N, C, H, W), dy (N, O, oH, oW), dw (O, C / groups, kH, kW), db (O) or null
+        // dw[o, c, ky, kx] = sum over n, oy, ox of dy[n, o, oy, ox] * x[n, firstInput(o) + c, iy, ix]; db[o] = sum of dy[:, o, :, :]
         ConvDims d = ConvDims.of(spec, x.shape(), dw.shape());
         float[] xs = x.toArray();
         float[] dys = dy.toArray();
-        double[] acc = new double[d.o * d.c * d.kh * d.kw];
+        double[] acc = new double[d.o * d.cg * d.kh * d.kw];
         double[] bias = new double[d.o];
         for (int n = 0; n < d.n; n++) {
             for (int o = 0; o < d.o; o++) {
+                int c0 = d.firstInput(o);
                 for (int oy = 0; oy < d.oh; oy++) {
                     for (int ox = 0; ox < d.ow; ox++) {
                         double g = dys[d.yIndex(n, o, oy, ox)];
                         bias[o] += g;
-                        for (int c = 0; c < d.c; c++) {
+                        for (int c = 0; c < d.cg; c++) {
                             for (int ky = 0; ky < d.kh; ky++) {
                                 int iy = d.iy(oy, ky);
                                 if (iy < 0 || iy >= d.h) {
@@ -256,7 +266,7 @@ public final class ReferenceOps extends Ops {
                                     if (ix < 0 || ix >= d.w) {
                                         continue;
                                     }
-                                    acc[d.wIndex(o, c, ky, kx)] += g * xs[d.xIndex(n, c, iy, ix)];
+                                    acc[d.wIndex(o, c, ky, kx)] += g * xs[d.xIndex(n, c0 + c, iy, ix)];
                                 }
                             }
                         }
@@ -318,8 +328,14 @@ public final class ReferenceOps extends Ops {
             return count;
         }
 
+        /** Counting padding: the window's positions inside the padded input (a ceil-mode overhang is not padding). */
         int divisor(int oy, int ox) {
-            return spec.countPadding() ? spec.kernelH() * spec.kernelW() : realCount(oy, ox);
+            if (!spec.countPadding()) {
+                return realCount(oy, ox);
+            }
+            int rows = Math.min(iy(oy, spec.kernelH() - 1), h - 1 + spec.padBottom()) - iy(oy, 0) + 1;
+            int cols = Math.min(ix(ox, spec.kernelW() - 1), w - 1 + spec.padRight()) - ix(ox, 0) + 1;
+            return rows * cols;
         }
     }
 
@@ -441,6 +457,62 @@ public final class ReferenceOps extends Ops {
         dx.copyFrom(toFloats(acc));
     }
 
+    /** PyTorch's adaptive bin i of {@code out} over {@code in}: from floor(i in / out) to ceil((i + 1) in / out), exclusive. */
+    private static int binStart(int i, int in, int out) {
+        return (int) ((long) i * in / out);
+    }
+
+    private static int binEnd(int i, int in, int out) {
+        return (int) (((long) (i + 1) * in + out - 1) / out);
+    }
+
+    @Override
+    protected void doAdaptiveAvgPool2dForward(Tensor x, Tensor y) {
+        // x (N, C, H, W), y (N, C, oH, oW): each output the mean of its bin
+        int planes = x.shape().intDim(0) * x.shape().intDim(1);
+        int h = x.shape().intDim(2), w = x.shape().intDim(3), oh = y.shape().intDim(2), ow = y.shape().intDim(3);
+        float[] xs = x.toArray();
+        float[] ys = new float[planes * oh * ow];
+        for (int p = 0; p < planes; p++) {
+            for (int i = 0; i < oh; i++) {
+                for (int j = 0; j < ow; j++) {
+                    double s = 0;
+                    int y0 = binStart(i, h, oh), y1 = binEnd(i, h, oh), x0 = binStart(j, w, ow), x1 = binEnd(j, w, ow);
+                    for (int r = y0; r < y1; r++) {
+                        for (int c = x0; c < x1; c++) {
+                            s += xs[(p * h + r) * w + c];
+                        }
+                    }
+                    ys[(p * oh + i) * ow + j] = (float) (s / ((y1 - y0) * (x1 - x0)));
+                }
+            }
+        }
+        y.copyFrom(ys);
+    }
+
+    @Override
+    protected void doAdaptiveAvgPool2dBackward(Tensor dy, Tensor dx) {
+        // dy (N, C, oH, oW), dx (N, C, H, W): each dy / its bin's size added to every position of its bin
+        int planes = dx.shape().intDim(0) * dx.shape().intDim(1);
+        int h = dx.shape().intDim(2), w = dx.shape().intDim(3), oh = dy.shape().intDim(2), ow = dy.shape().intDim(3);
+        float[] dys = dy.toArray();
+        double[] acc = new double[planes * h * w];
+        for (int p = 0; p < planes; p++) {
+            for (int i = 0; i < oh; i++) {
+                for (int j = 0; j < ow; j++) {
+                    int y0 = binStart(i, h, oh), y1 = binEnd(i, h, oh), x0 = binStart(j, w, ow), x1 = binEnd(j, w, ow);
+                    double g = dys[(p * oh + i) * ow + j] / (double) ((y1 - y0) * (x1 - x0));
+                    for (int r = y0; r < y1; r++) {
+                        for (int c = x0; c < x1; c++) {
+                            acc[(p * h + r) * w + c] += g;
+                        }
+                    }
+                }
+            }
+        }
+        dx.copyFrom(toFloats(acc));
+    }
+
     // ---------------------------------------------------------------- element-wise
 
     @Override
@@ -478,6 +550,25 @@ public final class ReferenceOps extends Ops {
             };
         }
         dx.copyFrom(dxs);
+    }
+
+    @Override
+    protected void doClipForward(float min, float max, Tensor x, Tensor y) {
+        float[] xs = x.toArray();
+        for (int i = 0; i < xs.length; i++) {
+            xs[i] = Math.min(Math.max(xs[i], min), max);
+        }
+        y.copyFrom(xs);
+    }
+
+    @Override
+    protected void doClipBackward(float min, float max, Tensor x, Tensor dy, Tensor dx) {
+        float[] xs = x.toArray();
+        float[] dys = dy.toArray();
+        for (int i = 0; i < xs.length; i++) {
+            dys[i] = xs[i] > min && xs[i] < max ? dys[i] : 0f;
+        }
+        dx.copyFrom(dys);
     }
 
     // ---------------------------------------------------------------- softmax
@@ -628,6 +719,124 @@ public final class ReferenceOps extends Ops {
             }
         }
         dx.copyFrom(dxs);
+    }
+
+    // ---------------------------------------------------------------- batch normalisation
+
+    /** x (N, C, H, W) row-major: element (n, c, p) of channel c's plane at (n * C + c) * plane + p. */
+    private record NormDims(int n, int c, int plane) {
+        static NormDims of(Shape x) {
+            return new NormDims(x.intDim(0), x.intDim(1), x.intDim(2) * x.intDim(3));
+        }
+
+        int index(int i, int ch, int p) {
+            return (i * c + ch) * plane + p;
+        }
+
+        int count() {
+            return n * plane;
+        }
+    }
+
+    @Override
+    protected void doBatchNormTrainingForward(BatchNormSpec spec, Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor mean,
+            Tensor variance, Tensor runningMean, Tensor runningVariance) {
+        // x (N, C, H, W); per channel: mean, biased variance over N, H, W; then normalise with them
+        NormDims d = NormDims.of(x.shape());
+        float[] xs = x.toArray();
+        float[] ms = new float[d.c];
+        float[] vs = new float[d.c];
+        for (int ch = 0; ch < d.c; ch++) {
+            double sum = 0;
+            for (int i = 0; i < d.n; i++) {
+                for (int p = 0; p < d.plane; p++) {
+                    sum += xs[d.index(i, ch, p)];
+                }
+            }
+            double mu = sum / d.count();
+            double sq = 0;
+            for (int i = 0; i < d.n; i++) {
+                for (int p = 0; p < d.plane; p++) {
+                    double v = xs[d.index(i, ch, p)] - mu;
+                    sq += v * v;
+                }
+            }
+            ms[ch] = (float) mu;
+            vs[ch] = (float) (sq / d.count());
+        }
+        mean.copyFrom(ms);
+        variance.copyFrom(vs);
+        doBatchNormInferenceForward(spec, x, gamma, beta, mean, variance, y);
+        updateRunningStatistics(spec, d.count(), mean, variance, runningMean, runningVariance);
+    }
+
+    @Override
+    protected void doBatchNormInferenceForward(BatchNormSpec spec, Tensor x, Tensor gamma, Tensor beta, Tensor mean,
+            Tensor variance, Tensor y) {
+        // y = gamma (x - mean) / sqrt(variance + epsilon) + beta, per channel
+        NormDims d = NormDims.of(x.shape());
+        float[] xs = x.toArray();
+        float[] g = gamma.toArray();
+        float[] b = beta.toArray();
+        float[] ms = mean.toArray();
+        float[] vs = variance.toArray();
+        float[] ys = new float[xs.length];
+        for (int ch = 0; ch < d.c; ch++) {
+            double inv = 1 / Math.sqrt(vs[ch] + (double) spec.epsilon());
+            for (int i = 0; i < d.n; i++) {
+                for (int p = 0; p < d.plane; p++) {
+                    int k = d.index(i, ch, p);
+                    ys[k] = (float) (g[ch] * (xs[k] - ms[ch]) * inv + b[ch]);
+                }
+            }
+        }
+        y.copyFrom(ys);
+    }
+
+    @Override
+    protected void doBatchNormBackward(BatchNormSpec spec, boolean batchStatistics, Tensor x, Tensor dy, Tensor gamma, Tensor mean,
+            Tensor variance, Tensor dx, Tensor dgamma, Tensor dbeta) {
+        // xhat = (x - mean) inv, inv = 1 / sqrt(variance + epsilon); dbeta = sum dy, dgamma = sum dy xhat (over N, H, W).
+        // Given statistics: dx = gamma inv dy. The batch's, which depend on x:
+        // dx = gamma inv (dy - dbeta / M - xhat dgamma / M), M = N H W.
+        NormDims d = NormDims.of(x.shape());
+        float[] xs = x.toArray();
+        float[] dys = dy.toArray();
+        float[] g = gamma.toArray();
+        float[] ms = mean.toArray();
+        float[] vs = variance.toArray();
+        float[] dxs = new float[xs.length];
+        float[] dgs = new float[d.c];
+        float[] dbs = new float[d.c];
+        for (int ch = 0; ch < d.c; ch++) {
+            double inv = 1 / Math.sqrt(vs[ch] + (double) spec.epsilon());
+            double sumDy = 0;
+            double sumDyXhat = 0;
+            for (int i = 0; i < d.n; i++) {
+                for (int p = 0; p < d.plane; p++) {
+                    int k = d.index(i, ch, p);
+                    sumDy += dys[k];
+                    sumDyXhat += dys[k] * (xs[k] - ms[ch]) * inv;
+                }
+            }
+            dgs[ch] = (float) sumDyXhat;
+            dbs[ch] = (float) sumDy;
+            for (int i = 0; i < d.n; i++) {
+                for (int p = 0; p < d.plane; p++) {
+                    int k = d.index(i, ch, p);
+                    double grad = dys[k];
+                    if (batchStatistics) {
+                        grad -= (sumDy + (xs[k] - ms[ch]) * inv * sumDyXhat) / d.count();
+                    }
+                    dxs[k] = (float) (g[ch] * inv * grad);
+                }
+            }
+        }
+        dx.copyFrom(dxs);
+        if (dgamma != null) {
+            dgamma.copyFrom(dgs);
+            dbeta.copyFrom(dbs);
+        }
     }
 
     // ---------------------------------------------------------------- binary, sum, layout

@@ -7,7 +7,10 @@ import dev.deepnet.fuzz.Mutator.Mutation;
 import dev.deepnet.io.ModelFile;
 import dev.deepnet.io.SafeTensorsException;
 import dev.deepnet.nn.Add;
+import dev.deepnet.nn.AdaptiveAvgPool2d;
 import dev.deepnet.nn.AvgPool2d;
+import dev.deepnet.nn.BatchNorm2d;
+import dev.deepnet.nn.Clip;
 import dev.deepnet.nn.Concat;
 import dev.deepnet.nn.Conv2d;
 import dev.deepnet.nn.Dense;
@@ -23,6 +26,7 @@ import dev.deepnet.nn.Softmax;
 import dev.deepnet.nn.Tanh;
 import dev.deepnet.ops.Activation;
 import dev.deepnet.ops.Conv2dSpec;
+import dev.deepnet.ops.Pool2dSpec;
 import dev.deepnet.tensor.Shape;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -44,11 +48,11 @@ public final class ModelFileFuzzFormat implements FuzzFormat {
     private static final List<String> ARCHITECTURE_STRINGS = List.of("dense", "conv", "maxpool", "avgpool", "lrn",
             "dropout", "flatten", "sigmoid", "relu", "tanh", "softmax", "add", "concat", "Dense", "linear", "unknown",
             "relu", "sigmoid", "tanh", "linear", "none", "RELU", "conv1", "dense1", "dense2", "relu1", "flatten1",
-            "conv1.weight", "deepnet-model/1", "deepnet-model/2");
+            "conv1.weight", "deepnet-model/1", "deepnet-model/2", "batchnorm", "clip", "adaptivepool", "batchnorm2.running_var");
 
     private static final List<String> ARCHITECTURE_KEYS = List.of("layer", "name", "inputs", "in", "out", "kernel",
             "stride", "padding", "dilation", "count_padding", "size", "alpha", "beta", "k", "p", "activation", "format",
-            "input", "output", "nodes");
+            "input", "output", "nodes", "groups", "ceil_mode", "channels", "epsilon", "momentum", "min", "max");
 
     @Override
     public String name() {
@@ -64,6 +68,11 @@ public final class ModelFileFuzzFormat implements FuzzFormat {
         }
         try (Model dag = everyJoin()) {
             seeds.add(saved("dag-every-layer", dag, List.of(), null, Map.of(), scratch));
+        }
+        try (Model kinds = Model.sequential(Shape.of(4, 7, 7), 19, new Conv2d(4, 4, 3, 3, Conv2dSpec.of(1, 1).withGroups(2)),
+                new BatchNorm2d(4), Clip.relu6(), new MaxPool2d(Pool2dSpec.of(2, 2, 0).withCeilMode(true)), new AdaptiveAvgPool2d(3, 2),
+                new Flatten(), new Dense(24, 3))) {
+            seeds.add(saved("grouped-norm-clip-ceil-adaptive", kinds, List.of(), null, Map.of(), scratch));
         }
         try (Model mlp = Model.sequential(Shape.of(5), 13, new Dense(5, 4, Activation.RELU), new Tanh(), new Dense(4, 3),
                 new Softmax())) {

@@ -62,11 +62,11 @@ public final class OnnxFuzzFormat implements FuzzFormat {
 
     private static final List<String> OP_TYPES = List.of("Conv", "Gemm", "MatMul", "Add", "Sum", "Relu", "Sigmoid", "Tanh",
             "MaxPool", "AveragePool", "LRN", "Softmax", "Flatten", "Reshape", "Concat", "Dropout", "Identity", "Constant",
-            "BatchNormalization", "", "conv", "If");
+            "BatchNormalization", "GlobalAveragePool", "Clip", "", "conv", "If");
 
     private static final List<String> ATTRIBUTES = List.of("kernel_shape", "strides", "pads", "dilations", "group", "auto_pad",
             "transA", "transB", "alpha", "beta", "axis", "size", "bias", "ceil_mode", "count_include_pad", "ratio", "allowzero",
-            "value", "value_float", "value_ints", "storage_order", "unknown");
+            "value", "value_float", "value_ints", "storage_order", "epsilon", "momentum", "training_mode", "min", "max", "unknown");
 
     private static final List<String> LOCATIONS = List.of(EXTERNAL, "../" + EXTERNAL, "/etc/passwd", "/proc/self/mem", "",
             ".", "..", "sub/../" + EXTERNAL, "./" + EXTERNAL, "model.onnx", EXTERNAL + "\0x", "nonexistent.bin", "/dev/zero");

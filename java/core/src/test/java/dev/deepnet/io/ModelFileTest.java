@@ -5,8 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.deepnet.nn.AdaptiveAvgPool2d;
 import dev.deepnet.nn.Add;
 import dev.deepnet.nn.AvgPool2d;
+import dev.deepnet.nn.BatchNorm2d;
+import dev.deepnet.nn.Clip;
 import dev.deepnet.nn.Concat;
 import dev.deepnet.nn.Conv2d;
 import dev.deepnet.nn.Dense;
@@ -24,6 +27,7 @@ import dev.deepnet.nn.Tanh;
 import dev.deepnet.ops.Activation;
 import dev.deepnet.ops.Conv2dSpec;
 import dev.deepnet.ops.Ops;
+import dev.deepnet.ops.Pool2dSpec;
 import dev.deepnet.ops.ReferenceOps;
 import dev.deepnet.tensor.Shape;
 import java.io.IOException;
@@ -39,19 +43,28 @@ class ModelFileTest {
         Model.Builder b = Model.builder(Shape.of(2, 9, 9));
         Node conv = b.add(new Conv2d(2, 4, 3, 3, new Conv2dSpec(1, 1, 1, 0, 1, 2, 1, 1)), b.input());
         Node relu = b.add(new Relu(), conv);
-        Node lrn = b.add(new Lrn(), relu);
-        Node max = b.add(new MaxPool2d(3, 2), lrn);
-        Node avg = b.add(new AvgPool2d(3, 2), lrn);
-        Node cat = b.add(new Concat(), max, avg);
+        Node grouped = b.add(new Conv2d(4, 4, 3, 3, Conv2dSpec.of(1, 1).withGroups(2)), relu);
+        BatchNorm2d norm = new BatchNorm2d(4, new dev.deepnet.ops.BatchNormSpec(1e-3f, 0.2f));
+        Node normed = b.add(norm, grouped);
+        Node lrn = b.add(new Lrn(), normed);
+        Node max = b.add(new MaxPool2d(Pool2dSpec.of(2, 2, 0).withCeilMode(true)), lrn); // 9 -> 5, rounding up
+        Node avg = b.add(new AvgPool2d(Pool2dSpec.of(2, 2, 0).withCeilMode(true)), lrn);
+        Node adaptive = b.add(new AdaptiveAvgPool2d(5, 5), lrn); // 9 to 5: unequal bins
+        Node cat = b.add(new Concat(), max, avg, adaptive);
         Node flat = b.add(new Flatten(), cat);
         Node drop = b.add(new Dropout(0.25), flat);
-        Node a = b.add(new Dense(128, 6, Activation.SIGMOID), drop);
-        Node c = b.add(new Dense(128, 6), drop);
-        Node th = b.add(new Tanh(), c);
+        Node a = b.add(new Dense(300, 6, Activation.SIGMOID), drop);
+        Node c = b.add(new Dense(300, 6), drop);
+        Node th = b.add(new Tanh(), b.add(new Clip(-0.5f, 0.75f), c));
         Node sig = b.add(new Sigmoid(), th);
         Node sum = b.add(new Add(), a, sig);
         Node out = b.add(new Softmax(), b.add(new Dense(6, 3), sum));
-        return b.build(out, 4);
+        Model model = b.build(out, 4);
+        // running statistics as training leaves them, not the initial 0 and 1: they are saved and loaded too
+        norm.runningMean().value().copyFrom(new float[] {0.5f, -0.25f, 0.125f, 1f});
+        norm.runningVariance().value().copyFrom(new float[] {2f, 0.5f, 1.5f, 0.25f});
+        norm.weight().value().copyFrom(new float[] {1.5f, 0.5f, -1f, 2f});
+        return model;
     }
 
     @Test

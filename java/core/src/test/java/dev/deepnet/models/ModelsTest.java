@@ -55,6 +55,30 @@ class ModelsTest {
     }
 
     @Test
+    void thePapersAlexNetHasTwoGroupsAndItsParameterCountAndRunsLikeItsGroupedLayers() {
+        try (Model net = AlexNet.paper(1000, 1); Ops ops = new OneDnnOps()) {
+            // conv1 34,944 + conv2 307,456 + conv3 885,120 + conv4 663,936 + conv5 442,624
+            // + fc6 37,752,832 + fc7 16,781,312 + fc8 4,097,000
+            assertEquals(60_965_224L, net.parameterCount());
+            assertEquals(Shape.of(1, 1000), net.shapes(1)[net.output().index()]);
+            try (Model full = AlexNet.create(1000, 1)) {
+                assertEquals(full.layers().stream().map(dev.deepnet.nn.Layer::name).toList(),
+                        net.layers().stream().map(dev.deepnet.nn.Layer::name).toList(), "the same layers, named alike");
+            }
+            try (Plan plan = net.compileForInference(ops, 1)) {
+                SplittableRandom r = new SplittableRandom(2);
+                for (long i = 0; i < plan.input().size(); i++) {
+                    plan.input().setFlat(i, (float) r.nextDouble(-1, 1));
+                }
+                plan.forward(false);
+                for (long i = 0; i < 1000; i++) {
+                    assertTrue(Float.isFinite(plan.output().getFlat(i)));
+                }
+            }
+        }
+    }
+
+    @Test
     void leNetShapes() {
         try (Model net = LeNet.create(10, 1)) {
             assertEquals(Shape.of(1, 10), net.shapes(1)[net.output().index()]);

@@ -114,12 +114,7 @@ class LayoutPlanTest {
             fill(fast.input(), 3);
             slow.input().copyFrom(fast.input());
             fill(target, 4);
-            MeanSquaredError mse = new MeanSquaredError();
-            for (Plan p : new Plan[] {fast, slow}) {
-                p.forward(true);
-                mse.evaluate(p.output(), target, p.outputGradient());
-                p.backward();
-            }
+            trainingStep(target, fast, slow);
             assertClose(slow.output().toArray(), fast.output().toArray(), "output");
             assertClose(slow.output(r).toArray(), fast.output(r).toArray(), "hidden output, read row-major");
             assertClose(slow.inputGradient().toArray(), fast.inputGradient().toArray(), "input gradient");
@@ -260,6 +255,71 @@ class LayoutPlanTest {
             slow.forward(false);
             assertClose(slow.output().toArray(), fast.output().toArray(), "after markChanged");
             assertEquals(weights, ops.weightReordersRun());
+        }
+    }
+
+    /** conv 8->16, relu, depthwise 3x3 (16 groups), relu, 1x1 in 2 groups 16->8, relu: MobileNet's block, grouped. */
+    private static Model groupedStack() {
+        return Model.sequential(Shape.of(8, 7, 7), 4,
+                new Conv2d(8, 16, 3, 3, Conv2dSpec.of(1, 1)), new Relu(),
+                new Conv2d(16, 16, 3, 3, Conv2dSpec.of(2, 1).withGroups(16)), new Relu(),
+                new Conv2d(16, 8, 1, 1, Conv2dSpec.of(1, 0).withGroups(2)), new Relu());
+    }
+
+    @Test
+    void groupedConvolutionsKeepTheirLayoutsFuseAndTrainAsTheReferenceDoes() {
+        try (Model net = groupedStack(); OneDnnOps onednn = new OneDnnOps(0, 0); ReferenceOps reference = new ReferenceOps();
+             Plan fast = net.compileForTraining(onednn, 2, 9, true); Plan slow = net.compileForTraining(reference, 2, 9, true);
+             Plan fused = net.compileForInference(onednn, 2); Tensor target = Tensor.allocate(fast.output().shape())) {
+            Node depthwise = net.nodes().get(3);
+            assertNotNull(fast.layout(depthwise), "oneDNN keeps the depthwise convolution's output in a layout of its own");
+            fill(fast.input(), 3);
+            slow.input().copyFrom(fast.input());
+            fused.input().copyFrom(fast.input());
+            fill(target, 4);
+            trainingStep(target, fast, slow);
+            fused.forward(false);
+            assertClose(slow.output().toArray(), fast.output().toArray(), "output");
+            assertClose(slow.output().toArray(), fused.output().toArray(), "fused inference output");
+            assertThrows(IllegalStateException.class, () -> fused.output(depthwise), "the depthwise convolution fuses its relu");
+            assertClose(slow.inputGradient().toArray(), fast.inputGradient().toArray(), "input gradient");
+            for (Parameter p : net.parameters()) {
+                assertClose(slow.gradient(p).toArray(), fast.gradient(p).toArray(), p + " gradient");
+            }
+        }
+    }
+
+    @Test
+    void adaptivePoolingKeepsTheLayoutWhereItsBinsAreEqualWindowsAndReadsRowMajorElsewhere() {
+        Model.Builder b = Model.builder(Shape.of(4, 8, 8));
+        Node c = b.add(new Conv2d(4, 16, 3, 3, Conv2dSpec.of(1, 1)), b.input());
+        Node equal = b.add(new AdaptiveAvgPool2d(4, 2), c);
+        Node global = b.add(AdaptiveAvgPool2d.global(), equal);
+        Node unequal = b.add(new AdaptiveAvgPool2d(3, 3), c);
+        Node out = b.add(new Concat(), b.add(new Flatten(), global), b.add(new Flatten(), unequal));
+        try (Model net = b.build(out, 5); OneDnnOps onednn = new OneDnnOps(0, 0); ReferenceOps reference = new ReferenceOps();
+             Plan fast = net.compileForTraining(onednn, 2, 9, true); Plan slow = net.compileForTraining(reference, 2, 9, true);
+             Tensor target = Tensor.allocate(fast.output().shape())) {
+            assertNotNull(fast.layout(c));
+            assertEquals(fast.layout(c), fast.layout(equal), "equal bins: average pooling in the convolution's layout");
+            assertEquals(fast.layout(c), fast.layout(global));
+            assertNull(fast.layout(unequal), "unequal bins: plain loops on a row-major copy");
+            fill(fast.input(), 3);
+            slow.input().copyFrom(fast.input());
+            fill(target, 4);
+            trainingStep(target, fast, slow);
+            assertClose(slow.output().toArray(), fast.output().toArray(), "output");
+            assertClose(slow.inputGradient().toArray(), fast.inputGradient().toArray(), "input gradient");
+        }
+    }
+
+    /** One forward and backward pass of each plan, the loss the squared error against {@code target}. */
+    private static void trainingStep(Tensor target, Plan... plans) {
+        MeanSquaredError mse = new MeanSquaredError();
+        for (Plan p : plans) {
+            p.forward(true);
+            mse.evaluate(p.output(), target, p.outputGradient());
+            p.backward();
         }
     }
 

@@ -53,7 +53,8 @@ class SteadyStateAllocationTest {
     @Test
     void aTrainingStepAllocatesNoNativeMemoryAndConstantHeap() throws Throwable {
         try (Ops ops = new OneDnnOps();
-             Model net = Model.sequential(Shape.of(1, 12, 12), 1, new Conv2d(1, 8, 3, 1, 1), new Relu(), new MaxPool2d(2, 2),
+             Model net = Model.sequential(Shape.of(1, 12, 12), 1, new Conv2d(1, 8, 3, 1, 1), new BatchNorm2d(8), new Relu(),
+                     new Conv2d(8, 8, 3, 3, dev.deepnet.ops.Conv2dSpec.of(1, 1).withGroups(8)), Clip.relu6(), new MaxPool2d(2, 2),
                      new Flatten(), new Dropout(0.2), new Dense(8 * 6 * 6, 10, Activation.TANH), new Dense(10, 4));
              Plan plan = net.compileForTraining(ops, 16, 1);
              Tensor target = Tensor.allocate(Shape.of(16, 4))) {

@@ -58,20 +58,35 @@ class OnnxRejectionTest {
     void unknownOpsAreOneErrorNamingTheFirstNodeAndCountingTheRest() throws IOException {
         TestGraph g = new TestGraph(17, 1, 2, 6, 6);
         String c = g.node("Conv", List.of(g.input(), g.weights(4, 2, 3, 3)));
-        String bn = g.node("BatchNormalization", List.of(c, g.weights(4), g.weights(4), g.weights(4), g.weights(4)));
-        String clip1 = g.node("Clip", List.of(bn));
-        String out = g.node("Clip", List.of(g.node("Relu", List.of(clip1))));
+        String ln = g.node("LayerNormalization", List.of(c, g.weights(4), g.weights(4)));
+        String hs1 = g.node("HardSwish", List.of(ln));
+        String out = g.node("HardSwish", List.of(g.node("Relu", List.of(hs1))));
         String m = rejected(g.bytes(out));
-        assertTrue(m.contains("node 'batchnormalization6' (BatchNormalization, opset 17): op BatchNormalization is not supported"), m);
-        assertTrue(m.contains("nor are Clip (2 nodes)"), m);
-        assertTrue(m.contains("deepnet reads Add, AveragePool, Concat, Constant, Conv,"), m);
+        assertTrue(m.contains("node 'layernormalization4' (LayerNormalization, opset 17): op LayerNormalization is not supported"), m);
+        assertTrue(m.contains("nor are HardSwish (2 nodes)"), m);
+        assertTrue(m.contains("deepnet reads Add, AveragePool, BatchNormalization, Clip, Concat, Constant, Conv,"), m);
     }
 
     @Test
-    void groupedConvolutionIsNamed() throws IOException {
+    void groupsThatDoNotFitAreNamed() throws IOException {
         TestGraph g = new TestGraph(13, 1, 4, 6, 6);
-        String m = rejected(g.bytes(g.node("Conv", List.of(g.input(), g.weights(4, 2, 3, 3)), integer("group", 2))));
-        assertTrue(m.endsWith("node 'conv1' (Conv, opset 13): attribute group = 2 (grouped convolution) is not supported"), m);
+        String m = rejected(g.bytes(g.node("Conv", List.of(g.input(), g.weights(4, 2, 3, 3)), integer("group", 3))));
+        assertTrue(m.endsWith("node 'conv1' (Conv, opset 13): attribute group = 3 does not divide the input's 4 channels"), m);
+        g = new TestGraph(13, 1, 4, 6, 6);
+        m = rejected(g.bytes(g.node("Conv", List.of(g.input(), g.weights(3, 2, 3, 3)), integer("group", 2))));
+        assertTrue(m.contains("weight (3, 2, 3, 3) does not fit input (N, 4, 6, 6) in 2 groups"), m);
+    }
+
+    @Test
+    void batchNormalizationInTrainingModeOrWithItsStatisticsReadIsRefused() throws IOException {
+        TestGraph g = new TestGraph(17, 1, 2, 6, 6);
+        String m = rejected(g.bytes(g.node("BatchNormalization", List.of(g.input(), g.weights(2), g.weights(2), g.weights(2),
+                g.weights(2)), integer("training_mode", 1))));
+        assertTrue(m.endsWith("(BatchNormalization, opset 17): training_mode = 1 (normalising with the batch's statistics"
+                + " at inference) is not supported"), m);
+        g = new TestGraph(17, 1, 2, 6, 6);
+        m = rejected(g.bytes(g.node("BatchNormalization", List.of(g.input(), g.weights(3), g.weights(2), g.weights(2), g.weights(2)))));
+        assertTrue(m.contains("the scale (3) does not fit 2 channels"), m);
     }
 
     @Test

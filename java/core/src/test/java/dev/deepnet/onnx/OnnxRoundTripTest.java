@@ -8,8 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.onnxruntime.OrtSession;
 import dev.deepnet.models.AlexNet;
 import dev.deepnet.models.LeNet;
+import dev.deepnet.nn.AdaptiveAvgPool2d;
 import dev.deepnet.nn.Add;
 import dev.deepnet.nn.AvgPool2d;
+import dev.deepnet.nn.BatchNorm2d;
+import dev.deepnet.nn.Clip;
 import dev.deepnet.nn.Concat;
 import dev.deepnet.nn.Conv2d;
 import dev.deepnet.nn.Dense;
@@ -56,7 +59,9 @@ class OnnxRoundTripTest extends BackendTestCase {
         Model.Builder b = Model.builder(Shape.of(2, 7, 7));
         Node conv = b.add( // (3, 4, 6)
                 new Conv2d(2, 3, 3, 2, new Conv2dSpec(2, 1, 1, 0, 2, 1, 1, 2)), b.input());
-        Node lrn = b.add(new Lrn(), b.add(new Relu(), conv));
+        Node depthwise = b.add(new Conv2d(3, 3, 3, 3, Conv2dSpec.of(1, 1).withGroups(3)), b.add(new Relu(), conv));
+        BatchNorm2d norm = new BatchNorm2d(3, new dev.deepnet.ops.BatchNormSpec(1e-3f, 0.2f));
+        Node lrn = b.add(new Lrn(), b.add(norm, depthwise));
         Node max = b.add(new MaxPool2d(new Pool2dSpec(3, 2, 1, 1, 1, 1, 2, 1, true)), lrn);
         Node avg = b.add(new AvgPool2d(Pool2dSpec.of(2, 1, 1).withCountPadding(false)), lrn);
         Node avg2 = b.add(new AvgPool2d(Pool2dSpec.of(2, 1, 1)), lrn);
@@ -64,17 +69,38 @@ class OnnxRoundTripTest extends BackendTestCase {
         Node drop = b.add(new Dropout(0.25), flat);
         long features = 3L * 5 * 7 * 3; // conv (3, 4, 6), each pooling (3, 5, 7)
         Node left = b.add(new Dense((int) features, 4, Activation.TANH), drop);
-        Node mid = b.add(new Sigmoid(), b.add(new Dense((int) features, 4), drop));
+        Node mid = b.add(new Sigmoid(), b.add(new Clip(-0.5f, 0.75f), b.add(new Dense((int) features, 4), drop)));
         Node right = b.add(new Tanh(), b.add(new Dense((int) features, 4, Activation.SIGMOID), drop));
         Node sum = b.add(new Add(), left, mid, right);
         Node pair = b.add(new Add(), sum, b.add(new Dense(4, 4, Activation.RELU), sum));
-        return b.build(b.add(new Softmax(), pair), 5);
+        Model model = b.build(b.add(new Softmax(), pair), 5);
+        norm.runningMean().value().copyFrom(new float[] {0.25f, -0.5f, 0.125f}); // as training leaves them
+        norm.runningVariance().value().copyFrom(new float[] {2f, 0.5f, 1.25f});
+        norm.bias().value().copyFrom(new float[] {0.5f, -1f, 0.25f});
+        return model;
     }
 
     @Test
     void everyLayerKindRunsInOnnxRuntimeAndLoadsBack() throws Exception {
         try (Model model = everyLayer()) {
             roundTrip(model, dir.resolve("every.onnx"), false, List.of(1, 4), backends());
+        }
+    }
+
+    @Test
+    void ceilModeAndAdaptivePoolingRunInOnnxRuntimeAndLoadBack() throws Exception {
+        try (Model model = Model.sequential(Shape.of(3, 7, 8), 2, new MaxPool2d(Pool2dSpec.of(2, 2, 0).withCeilMode(true)),
+                new AvgPool2d(Pool2dSpec.of(2, 2, 0).withCeilMode(true)), new Flatten())) {
+            roundTrip(model, dir.resolve("ceil.onnx"), false, List.of(2), backends());
+        }
+        // adaptive pooling with equal bins (an AveragePool), then global (a GlobalAveragePool)
+        try (Model model = Model.sequential(Shape.of(3, 8, 6), 2, new AdaptiveAvgPool2d(4, 2), AdaptiveAvgPool2d.global(), new Flatten())) {
+            roundTrip(model, dir.resolve("adaptive.onnx"), false, List.of(2), backends());
+        }
+        try (Model model = Model.sequential(Shape.of(3, 7, 6), 2, new AdaptiveAvgPool2d(4, 2))) {
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> OnnxFile.save(model, dir.resolve("unequal.onnx")));
+            assertTrue(e.getMessage().contains("unequal bins"), e.getMessage());
         }
     }
 

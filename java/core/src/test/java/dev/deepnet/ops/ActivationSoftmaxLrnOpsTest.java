@@ -53,6 +53,44 @@ class ActivationSoftmaxLrnOpsTest extends BackendTestCase {
         }
     }
 
+    static Stream<Arguments> clips() {
+        return Stream.of(new float[] {0f, 6f}, new float[] {-0.5f, 1.5f}, new float[] {1f, 1f}).flatMap(b -> Stream.of(Shape.of(5),
+                Shape.of(3, 11), Shape.of(2, 16, 5, 7)).map(s -> Arguments.of(b[0], b[1], s)));
+    }
+
+    @ParameterizedTest(name = "clip to [{0}, {1}] on {2}")
+    @MethodSource("clips")
+    void clipsAgreeAndMatchFiniteDifferences(float min, float max, Shape s) {
+        long seed = s.hashCode() + (long) (min * 10);
+        try (Tensor x = random(s, seed); Tensor g = random(s, seed + 1); Tensor yRef = Tensor.allocate(s);
+             Tensor dxRef = Tensor.allocate(s)) {
+            for (long i = 0; i < s.size(); i++) { // from -3 to 8, no value within 0.05 of a bound but the first two, on them
+                float v = x.getFlat(i) * 5.5f + 2.5f;
+                v = Math.abs(v - min) < 0.05f || Math.abs(v - max) < 0.05f ? v + 0.1f : v;
+                x.setFlat(i, i == 0 ? min : i == 1 ? max : v);
+            }
+            reference.clipForward(min, max, x, yRef);
+            reference.clipBackward(min, max, x, g, dxRef);
+            assertEquals(0f, dxRef.getFlat(0), "no gradient at the lower bound");
+            assertEquals(0f, dxRef.getFlat(1), "no gradient at the upper bound");
+            for (Ops ops : backends()) {
+                try (Tensor y = Tensor.allocate(s); Tensor dx = Tensor.allocate(s).fill(7f)) {
+                    String what = ops.name() + " clip [" + min + ", " + max + "] on " + s;
+                    ops.clipForward(min, max, x, y);
+                    ops.clipBackward(min, max, x, g, dx);
+                    assertClose(what + " forward", yRef, y, 1);
+                    assertClose(what + " backward", dxRef, dx, 1);
+                    x.setFlat(0, min - 1); // away from the bounds for finite differences
+                    x.setFlat(1, max + 1);
+                    ops.clipBackward(min, max, x, g, dx);
+                    assertGradient(what, () -> ops.clipForward(min, max, x, y), y, g, x, dx, 1e-2, 12, seed);
+                    x.setFlat(0, min);
+                    x.setFlat(1, max);
+                }
+            }
+        }
+    }
+
     static Stream<Arguments> softmaxShapes() {
         return Stream.of(false, true).flatMap(log -> Stream.of(Shape.of(1, 1), Shape.of(1, 10), Shape.of(4, 7), Shape.of(3, 1000),
                 Shape.of(2, 5, 3, 3)).map(s -> Arguments.of(log, s)));

@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** 2-D convolution, forward and both backward passes, on both backends. */
 class ConvolutionOpsTest extends BackendTestCase {
 
-    /** name, x (N, C, H, W), w (O, C, kH, kW), spec, bias, whether to check gradients (small cases). */
+    /** name, x (N, C, H, W), w (O, C / groups, kH, kW), spec, bias, whether to check gradients (small cases). */
     static Stream<Arguments> cases() {
         return Stream.of(
                 Arguments.of("1x1 kernel, one channel", Shape.of(1, 1, 5, 5), Shape.of(1, 1, 1, 1), Conv2dSpec.of(1, 0), true, true),
@@ -29,7 +29,17 @@ class ConvolutionOpsTest extends BackendTestCase {
                 Arguments.of("the lecture's 10x10 kernels", Shape.of(1, 4, 16, 16), Shape.of(12, 4, 10, 10), Conv2dSpec.of(2, 0), true, false),
                 Arguments.of("kernel as large as the padded input", Shape.of(2, 2, 3, 4), Shape.of(3, 2, 5, 6), Conv2dSpec.of(1, 1), true, true),
                 Arguments.of("many channels", Shape.of(2, 32, 6, 5), Shape.of(256, 32, 3, 3), Conv2dSpec.of(1, 1), true, false),
-                Arguments.of("batch 1, 1 output channel", Shape.of(1, 5, 4, 6), Shape.of(1, 5, 2, 2), Conv2dSpec.of(2, 0), false, true));
+                Arguments.of("batch 1, 1 output channel", Shape.of(1, 5, 4, 6), Shape.of(1, 5, 2, 2), Conv2dSpec.of(2, 0), false, true),
+                Arguments.of("2 groups", Shape.of(2, 4, 6, 5), Shape.of(6, 2, 3, 3), Conv2dSpec.of(1, 1).withGroups(2), true, true),
+                Arguments.of("3 groups, stride 2, dilation 2, uneven padding", Shape.of(1, 6, 9, 8), Shape.of(3, 2, 3, 2),
+                        new Conv2dSpec(2, 1, 1, 0, 2, 1, 2, 1, 3), true, true),
+                Arguments.of("depthwise", Shape.of(2, 5, 7, 7), Shape.of(5, 1, 3, 3), Conv2dSpec.of(1, 1).withGroups(5), true, true),
+                Arguments.of("depthwise, 2 outputs per channel, stride 2", Shape.of(1, 3, 8, 9), Shape.of(6, 1, 3, 3),
+                        Conv2dSpec.of(2, 1).withGroups(3), false, true),
+                Arguments.of("depthwise, 32 channels (blocked layouts)", Shape.of(2, 32, 6, 6), Shape.of(32, 1, 3, 3),
+                        Conv2dSpec.of(1, 1).withGroups(32), true, false),
+                Arguments.of("AlexNet conv2 in 2 groups, scaled down", Shape.of(1, 16, 9, 9), Shape.of(32, 8, 5, 5),
+                        Conv2dSpec.of(1, 2).withGroups(2), true, false));
     }
 
     @ParameterizedTest(name = "{0}")

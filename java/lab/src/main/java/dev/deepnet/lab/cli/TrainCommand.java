@@ -41,7 +41,8 @@ import picocli.CommandLine.Option;
 public final class TrainCommand implements Callable<Integer> {
 
 
-    @Option(names = "--model", description = "lenet (28x28 grey) or alexnet (227x227 RGB) (default: ${DEFAULT-VALUE})",
+    @Option(names = "--model", description = "lenet (28x28 grey) or alexnet (227x227 RGB, in one group, not the paper's two)"
+            + " (default: ${DEFAULT-VALUE})",
             defaultValue = "lenet")
     String model;
 
