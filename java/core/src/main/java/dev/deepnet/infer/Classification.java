@@ -26,7 +26,8 @@ public final class Classification {
     }
 
     /** This classification, noting that its input was converted as {@code conversions} say. */
-    Classification withConversions(List<String> conversions) {
+    /** This classification, saying how its input was made from what was given (an image resized, converted to grey). */
+    public Classification withConversions(List<String> conversions) {
         return conversions.isEmpty() ? this : new Classification(probabilities, labels, conversions);
     }
 

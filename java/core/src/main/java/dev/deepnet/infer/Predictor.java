@@ -488,6 +488,11 @@ public final class Predictor implements AutoCloseable {
     }
 
     /** The most threads this predictor computes on at once. */
+    /** The largest batch one plan runs: calls with more samples are split. */
+    public int maxBatch() {
+        return maxBatch;
+    }
+
     public int threads() {
         return threads;
     }

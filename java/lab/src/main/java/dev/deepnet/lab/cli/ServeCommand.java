@@ -76,7 +76,7 @@ public final class ServeCommand implements Callable<Integer> {
         int t = threads == null ? Predictor.defaultThreads() : threads;
         Predictor predictor;
         try {
-            predictor = Predictor.load(modelFile, b -> b.threads(t, 1).maxBatch(1));
+            predictor = Predictor.load(modelFile, b -> b.threads(t, 1).maxBatch(PredictionServer.DEFAULT_BATCH));
         } catch (IOException e) {
             throw new UsageException("--model " + modelFile + " cannot be loaded: " + e.getMessage(), e);
         }

@@ -119,6 +119,11 @@ public final class PredictionServer implements AutoCloseable {
 
     public static final long DEFAULT_MAX_BODY_BYTES = 16L << 20;
     public static final long DEFAULT_MAX_PIXELS = 4096L * 4096;
+    /**
+     * The predictor's maxBatch {@code deepnet serve} sets: up to this many concurrent requests are
+     * classified in one call ({@link RequestBatcher}); a predictor with maxBatch 1 classifies each alone.
+     */
+    public static final int DEFAULT_BATCH = 16;
 
     private final Predictor predictor;
     private final Settings settings;
@@ -126,6 +131,7 @@ public final class PredictionServer implements AutoCloseable {
     private final ExecutorService executor;
     private final Semaphore bodies;
     private final int defaultTop;
+    private final RequestBatcher batcher; // concurrent requests classified together, up to the predictor's maxBatch
 
     private volatile boolean ready;
     private final AtomicBoolean closing = new AtomicBoolean();
@@ -146,6 +152,7 @@ public final class PredictionServer implements AutoCloseable {
         this.executor = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("deepnet-serve-", 0).factory());
         server.setExecutor(executor);
         server.createContext("/", this::handle);
+        this.batcher = new RequestBatcher(predictor);
     }
 
     /**
@@ -380,7 +387,7 @@ public final class PredictionServer implements AutoCloseable {
             throw new Refusal(400, "the model takes " + predictor.inputSize() + " floats (a sample of " + predictor.model().sampleShape()
                     + "), got " + sample.length);
         }
-        return predictor.classify(sample);
+        return batcher.classify(sample);
     }
 
     private Classification classifyImage(byte[] body) throws Refusal {
@@ -396,7 +403,7 @@ public final class PredictionServer implements AutoCloseable {
         } catch (IOException e) {
             throw new Refusal(400, "the image cannot be read: " + e.getMessage());
         }
-        return predictor.classify(prepared);
+        return batcher.classify(prepared.sample()).withConversions(prepared.conversions());
     }
 
     private static boolean looksLikeJson(byte[] b) {
@@ -496,6 +503,7 @@ public final class PredictionServer implements AutoCloseable {
             }
         } finally {
             try {
+                batcher.close(); // the handlers have stopped: classifies what still waits, then its threads end
                 predictor.close(); // waits for any call still running
             } finally {
                 closed.countDown();

@@ -103,7 +103,7 @@ public final class ServeLoadTest implements Callable<Integer> {
         }
         try {
             int t = threads == null ? Predictor.defaultThreads() : threads;
-            Predictor predictor = Predictor.load(file, b -> b.threads(t, 1).maxBatch(1));
+            Predictor predictor = Predictor.load(file, b -> b.threads(t, 1).maxBatch(PredictionServer.DEFAULT_BATCH));
             out.printf(Locale.ROOT, "bench-serve: %s, input %s, %d workers, %s bodies; at most %d requests or %.0f s per level and mode%n",
                     model == null ? "LeNet (10 classes)" : file.getFileName(), predictor.model().sampleShape(), predictor.maxWorkers(), body,
                     requests, seconds);

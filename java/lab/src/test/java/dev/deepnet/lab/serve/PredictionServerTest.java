@@ -337,6 +337,43 @@ class PredictionServerTest {
     }
 
     @Test
+    void concurrentRequestsAreClassifiedInBatchesAndEachGetsItsOwnAnswer() throws Exception {
+        server.close();
+        server = start(Predictor.builder(convnet()).ownModel().labels(LABELS).preprocessing(ImagePreprocessing.grey(28, 28))
+                .threads(2, 1).maxBatch(8).build(), 64 * 1024, Duration.ofSeconds(5));
+        int clients = 16;
+        int each = 10;
+        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        try {
+            List<Future<Integer>> done = new ArrayList<>();
+            for (int c = 0; c < clients; c++) {
+                int client = c;
+                done.add(pool.submit(() -> {
+                    for (int i = 0; i < each; i++) {
+                        float[] x = sample(client * 1000L + i);
+                        HttpResponse<String> r = i % 2 == 0
+                                ? post("/predict?top=2", "application/json", json(x).getBytes(StandardCharsets.US_ASCII))
+                                : post("/predict?top=2", "image/png", png(photo(40 + client, 30 + i)));
+                        assertEquals(200, r.statusCode(), r.body());
+                        // its own sample's answer, whatever batch it was in
+                        assertMatches(i % 2 == 0 ? oracle.classify(x) : oracle.classify(photo(40 + client, 30 + i)), r.body(), 2);
+                    }
+                    return each;
+                }));
+            }
+            for (Future<Integer> f : done) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        Predictor.Stats s = server.predictor().stats();
+        assertEquals(clients * each, s.samples(), s.toString());
+        assertTrue(s.calls() <= s.samples(), s.toString());
+        assertEquals(0, s.errors(), s.toString());
+    }
+
+    @Test
     void sixteenConcurrentClientsEachGetTheirOwnAnswers() throws Exception {
         int clients = 16;
         int each = 12;
