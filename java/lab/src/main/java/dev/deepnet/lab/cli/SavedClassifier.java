@@ -3,13 +3,17 @@ package dev.deepnet.lab.cli;
 import dev.deepnet.infer.ClassOutput;
 import dev.deepnet.io.ModelFile;
 import dev.deepnet.nn.Model;
+import dev.deepnet.onnx.OnnxException;
+import dev.deepnet.onnx.OnnxFile;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 
 /**
- * A classifier loaded from a model file, the one way every command that takes {@code --model}
+ * A classifier loaded from a model file — deepnet's ({@code .safetensors}) or ONNX ({@code .onnx},
+ * labels from its {@code metadata_props}) — the one way every command that takes {@code --model}
  * loads it: the model and how its output reads as classes (their labels, whether it ends in a
  * softmax). Every way the file can be wrong is a {@link UsageException} naming the option, the
  * file and the problem.
@@ -32,12 +36,22 @@ record SavedClassifier(Model model, ClassOutput output) implements AutoCloseable
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage(), e);
         }
+        boolean onnx = file.getFileName() != null && file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".onnx");
         List<String> names;
         Model model;
         try {
-            names = ModelFile.classes(file);
-            model = ModelFile.load(file, limits);
-        } catch (IOException e) { // every way a file can be wrong: SafeTensorsException, or the file system's
+            if (onnx) { // labels from its metadata_props, as Predictor.load reads them
+                try {
+                    names = ModelFile.classes(OnnxFile.metadata(file));
+                } catch (IllegalArgumentException e) {
+                    throw new OnnxException(file, e.getMessage(), e);
+                }
+                model = OnnxFile.load(file, limits);
+            } else {
+                names = ModelFile.classes(file);
+                model = ModelFile.load(file, limits);
+            }
+        } catch (IOException e) { // every way a file can be wrong: SafeTensorsException, OnnxException, or the file system's
             String problem = e.getMessage() == null ? Options.reason(e) : e.getMessage();
             // The loader's messages start with the file, already named here.
             problem = problem.startsWith(file + ": ") ? problem.substring(file.toString().length() + 2) : problem;

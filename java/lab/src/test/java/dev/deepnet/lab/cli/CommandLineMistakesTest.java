@@ -138,6 +138,26 @@ class CommandLineMistakesTest {
     }
 
     @Test
+    void anOnnxModelServesEveryCommandThatTakesAModelAndABrokenOneIsOneLine() throws Exception {
+        Path onnx = dir.resolve("lenet.onnx");
+        try (Model net = LeNet.create(10, 1)) {
+            dev.deepnet.onnx.OnnxFile.save(net, onnx, ModelFile.classifierMetadata(FashionMnist.CLASSES,
+                    dev.deepnet.data.ImagePreprocessing.grey(28, 28)));
+        }
+        BufferedImage fits = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
+        Path small = dir.resolve("small-for-onnx.png");
+        ImageIO.write(fits, "png", small.toFile());
+        Run r = run("predict", "--model", onnx.toString(), small.toString());
+        assertEquals(0, r.exit(), r.out() + r.err());
+        assertTrue(FashionMnist.CLASSES.stream().anyMatch(c -> r.out().contains(c)), "labels from the ONNX metadata: " + r.out());
+
+        Path broken = dir.resolve("broken.onnx");
+        Files.write(broken, new byte[] {8, 7, 18, 3, 'x'});
+        assertMistake(run("predict", "--model", broken.toString(), small.toString()), "predict",
+                "--model " + broken + ": not a model deepnet can load");
+    }
+
+    @Test
     void aColourPhotoForAGreyModelSaysItWasConverted() throws Exception {
         BufferedImage photo = new BufferedImage(640, 480, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = photo.createGraphics();
