@@ -47,6 +47,7 @@ public final class BenchCommand implements Callable<Integer> {
         Options.atLeast("--batch", batch, 1);
         Options.atLeast("--runs", runs, 1);
         try (Model net = AlexNet.create(1000, 1); Ops ops = Backend.newDefaultOps()) {
+            fitsInMemory(net);
             double gflop = net.flopsPerSample() / 1e9;
             out.printf(Locale.ROOT, "AlexNet: %,d parameters, %.2f GFLOP per image forward; backend %s, OMP_NUM_THREADS=%s%n",
                     net.parameterCount(), gflop, ops.name(), System.getenv().getOrDefault("OMP_NUM_THREADS", "unset"));
@@ -121,5 +122,37 @@ public final class BenchCommand implements Callable<Integer> {
         for (long i = 0; i < t.size(); i++) {
             t.setFlat(i, (float) r.nextDouble(-1, 1));
         }
+    }
+
+    /**
+     * Refuses a --batch whose training plan cannot fit: its activations and their gradients (about
+     * twice every node's output, 4 bytes a float) beside the machine's available memory.
+     */
+    private void fitsInMemory(Model net) {
+        long perSample = 0;
+        for (dev.deepnet.tensor.Shape s : net.shapes(1)) {
+            perSample += s.size();
+        }
+        long needed = 2L * 4 * perSample * batch;
+        long available = availableBytes();
+        if (available > 0 && needed > available) {
+            throw new UsageException(String.format(Locale.ROOT, "--batch %d needs about %.1f GiB for the training plan's activations "
+                    + "and gradients; this machine has %.1f GiB available: give at most %d", batch, needed / 1073741824.0,
+                    available / 1073741824.0, Math.max(1, available / (2L * 4 * perSample))));
+        }
+    }
+
+    /** MemAvailable from /proc/meminfo, or 0 when it cannot be read (then nothing is refused). */
+    private static long availableBytes() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemAvailable:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            return 0;
+        }
+        return 0;
     }
 }

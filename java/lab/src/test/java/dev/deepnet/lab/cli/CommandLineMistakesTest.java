@@ -83,6 +83,7 @@ class CommandLineMistakesTest {
         "train --validation-split 1  | train       | --validation-split must be in (0, 1), got 1",
         "train --model vgg           | train       | --model must be lenet or alexnet, not vgg",
         "bench --runs 0              | bench       | --runs must be >= 1, got 0",
+        "bench --batch 100000        | bench       | --batch 100000 needs about",
         "predict --top 0 --model M x | predict     | --top must be >= 1, got 0",
         "fool --model M --max-steps 0 | fool       | --max-steps must be >= 1, got 0",
         "fool --model M --confidence 1 | fool      | --confidence must be in (0, 1), got 1",
