@@ -312,11 +312,6 @@ public final class OneDnnOps extends Ops {
         return "abcdefghijkl".substring(0, ndims);
     }
 
-    /** Whether every tensor given is row-major: the plain Java paths read them so. */
-    private static boolean rowMajor(Tensor a, Tensor b) {
-        return a.layout() == null && b.layout() == null;
-    }
-
     @Override
     public boolean takesLayouts() {
         return true;
