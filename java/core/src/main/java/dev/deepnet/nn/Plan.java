@@ -228,7 +228,8 @@ public final class Plan implements AutoCloseable {
             case KEEPS -> {
                 Layout common = in[0].layout();
                 if (java.util.Arrays.stream(in).allMatch(t -> java.util.Objects.equals(t.layout(), common))) {
-                    return common;
+                    // the same layout for the output's shape (pooling shrinks it: a layout's byte size is its shape's)
+                    return common == null ? null : ops.layoutFor(common, shapes[i]);
                 }
             }
             case ROW_MAJOR -> { }

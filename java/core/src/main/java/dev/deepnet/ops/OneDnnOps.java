@@ -317,6 +317,13 @@ public final class OneDnnOps extends Ops {
         return true;
     }
 
+    @Override
+    protected Layout sizedLayout(Layout like, Shape shape) {
+        try (MemoryDesc d = desc(shape, like)) {
+            return new Layout(like.tag(), d.sizeInBytes());
+        }
+    }
+
     /**
      * Conversions of activations and gradients run so far: reorders of a tensor into or out of a
      * primitive's preferred layout, and {@link #reorder} calls. A plan that keeps its buffers in
@@ -1176,6 +1183,10 @@ public final class OneDnnOps extends Ops {
         Layout layout = y.layout(); // every input's too
         if (smallForJava(inputs.size() * y.size()) && layout == null) {
             javaLoops.doSum(inputs, y);
+            return;
+        }
+        if (inputs.size() == 2) { // oneDNN's sum picks a generic loop (simple:any) on channels-last; binary add is jit
+            doAdd(inputs.get(0), inputs.get(1), y);
             return;
         }
         Shape s = y.shape();

@@ -922,6 +922,29 @@ public abstract class Ops implements AutoCloseable {
     }
 
     /**
+     * The layout {@code like} names (its format tag), for tensors of {@code shape}: what a layer
+     * that keeps its input's layout but changes its shape (pooling) writes. Null on a backend that
+     * does not take layouts.
+     */
+    public final Layout layoutFor(Layout like, Shape shape) {
+        if (!takesLayouts()) {
+            return null;
+        }
+        String op = "layoutFor";
+        enter(op);
+        try {
+            return sizedLayout(like, shape);
+        } finally {
+            exit();
+        }
+    }
+
+    /** {@link #layoutFor}: only called when {@link #takesLayouts()}. */
+    protected Layout sizedLayout(Layout like, Shape shape) {
+        throw new UnsupportedOperationException(name() + " takes no layouts");
+    }
+
+    /**
      * Whether this backend's ops take tensors in its own layouts ({@link #conv2dOutputLayout}): those
      * marked "any layout" in their documentation do. False here: every tensor must be row-major.
      */
@@ -1065,7 +1088,8 @@ public abstract class Ops implements AutoCloseable {
 
     /** {@code t} must be in the layout {@code ref} is in: both row-major, or the same backend layout. */
     private static void sameLayout(String op, String name, Tensor t, String refName, Tensor ref) {
-        if (!java.util.Objects.equals(t.layout(), ref.layout())) {
+        // the same format (tag): a pooled output's layout is its input's, sized for its own shape
+        if (!java.util.Objects.equals(t.layout() == null ? null : t.layout().tag(), ref.layout() == null ? null : ref.layout().tag())) {
             throw new IllegalArgumentException(op + ": " + name + " is " + layoutName(t) + " but " + refName + " is "
                     + layoutName(ref) + "; they must be in the same layout");
         }
