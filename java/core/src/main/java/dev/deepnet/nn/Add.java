@@ -46,10 +46,15 @@ public final class Add extends Layer {
     Step step(StepContext ctx, List<Shape> inputs) {
         outputShape(inputs);
         Ops ops = ctx.ops();
+        dev.deepnet.ops.Activation fused = ctx.fusedActivation(); // LINEAR unless an inference plan fused the next layer in
         return new Step() {
             @Override
             public void forward(Tensor[] x, Tensor y, boolean training) {
-                ops.sum(Arrays.asList(x), y);
+                if (fused != dev.deepnet.ops.Activation.LINEAR) {
+                    ops.add(x[0], x[1], y, fused); // an inference plan fused the activation after it in
+                } else {
+                    ops.sum(Arrays.asList(x), y);
+                }
             }
 
             @Override

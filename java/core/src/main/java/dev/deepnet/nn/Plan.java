@@ -172,9 +172,9 @@ public final class Plan implements AutoCloseable {
     }
 
     /**
-     * In an inference plan, a convolution whose one reader is an activation (conv, relu) computes
-     * both in one oneDNN primitive (the activation as a post-op): the activation's node shares the
-     * convolution's buffer and runs no step of its own.
+     * In an inference plan, a convolution or a two-way add whose one reader is an activation (conv,
+     * relu; a residual block's add, relu) computes both in one oneDNN primitive (the activation as
+     * a post-op): the activation's node shares its buffer and runs no step of its own.
      */
     private void fuseActivations() {
         int[] readers = new int[nodes.size()];
@@ -189,7 +189,8 @@ public final class Plan implements AutoCloseable {
         }
         for (Node node : nodes) {
             int i = node.index();
-            if (!node.isInput() && live[i] && node.layer() instanceof Conv2d && node != model.output() && readers[i] == 1
+            boolean fusable = node.layer() instanceof Conv2d || (node.layer() instanceof Add && node.inputs().size() == 2);
+            if (!node.isInput() && live[i] && fusable && node != model.output() && readers[i] == 1
                     && reader[i].layer() instanceof ActivationLayer && reader[i].inputs().size() == 1) {
                 fusedWith[i] = reader[i];
             }

@@ -1144,9 +1144,14 @@ public final class OneDnnOps extends Ops {
 
     /** Element-wise a (op) b, all three in {@code layout} (null: row-major). */
     private OneDnnKernel binary(Algorithm algorithm, Shape s, Layout layout) {
-        return kernel(List.of("binary", algorithm, s, key(layout)), () -> {
-            try (MemoryDesc d = desc(s, layout)) {
-                return new OneDnnKernel(engine, PrimitiveDesc.binary(engine, algorithm, d, d, d, null),
+        return binary(algorithm, s, layout, Activation.LINEAR);
+    }
+
+    /** With {@code f} fused as a post-op unless it is LINEAR. */
+    private OneDnnKernel binary(Algorithm algorithm, Shape s, Layout layout, Activation f) {
+        return kernel(List.of("binary", algorithm, s, key(layout), f), () -> {
+            try (MemoryDesc d = desc(s, layout); PrimitiveAttr attr = fused(f)) {
+                return new OneDnnKernel(engine, PrimitiveDesc.binary(engine, algorithm, d, d, d, attr),
                         List.of(port(Arg.SRC, s, layout, false), port(Arg.SRC_1, s, layout, false), port(Arg.DST, s, layout, true)));
             }
         });
@@ -1154,13 +1159,22 @@ public final class OneDnnOps extends Ops {
 
     @Override
     protected void doAdd(Tensor a, Tensor b, Tensor y) {
+        doAdd(a, b, y, Activation.LINEAR);
+    }
+
+    @Override
+    protected void doAdd(Tensor a, Tensor b, Tensor y, Activation f) {
         if (smallForJava(a.size()) && a.layout() == null) {
             SmallCallKernels.add(a, b, y);
+            if (f != Activation.LINEAR) {
+                SmallCallKernels.activationForward(f, y, y);
+            }
             return;
         }
-        RecentCall call = recall(ADD, null, a, b, y, null);
+        int op = withActivation(ADD, f);
+        RecentCall call = recall(op, null, a, b, y, null);
         if (call == null) {
-            call = remember(ADD, null, a, b, y, null, binary(Algorithm.BINARY_ADD, a.shape(), a.layout()), a, b, y);
+            call = remember(op, null, a, b, y, null, binary(Algorithm.BINARY_ADD, a.shape(), a.layout(), f), a, b, y);
         }
         call.kernel().run(stream, 0, null, call.ports());
     }

@@ -773,6 +773,11 @@ public abstract class Ops implements AutoCloseable {
 
     /** y = a + b, element-wise; equal shapes. */
     public final void add(Tensor a, Tensor b, Tensor y) {
+        add(a, b, y, Activation.LINEAR);
+    }
+
+    /** y = f(a + b): the activation applied as the sum is written (oneDNN: a post-op); for inference (a residual block's add, relu). */
+    public final void add(Tensor a, Tensor b, Tensor y, Activation f) {
         String op = "add";
         sameLayout(op, "b", b, "a", a);
         sameLayout(op, "y", y, "a", a);
@@ -784,7 +789,7 @@ public abstract class Ops implements AutoCloseable {
             hold(a);
             hold(b);
             hold(y);
-            doAdd(a, b, y);
+            doAdd(a, b, y, f);
         } finally {
             exit();
         }
@@ -1293,6 +1298,14 @@ public abstract class Ops implements AutoCloseable {
     protected abstract void doMultiply(Tensor a, Tensor b, Tensor y);
 
     protected abstract void doSum(List<Tensor> inputs, Tensor y);
+
+    /** y = f(a + b): by default the sum, then the activation in place. */
+    protected void doAdd(Tensor a, Tensor b, Tensor y, Activation f) {
+        doAdd(a, b, y);
+        if (f != Activation.LINEAR) {
+            doActivationForward(f, y, y);
+        }
+    }
 
     protected abstract void doAccumulate(Tensor src, Tensor dst);
 

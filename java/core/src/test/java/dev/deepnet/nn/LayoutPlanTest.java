@@ -347,6 +347,7 @@ class LayoutPlanTest {
             assertEquals(2, ops.reordersRun() - before, "the input in and the output out, nothing between");
             slow.forward(false);
             assertClose(slow.output().toArray(), fast.output().toArray(), "output");
+            assertThrows(IllegalStateException.class, () -> fast.output(sum), "the add computes its relu too (fused)");
         }
     }
 

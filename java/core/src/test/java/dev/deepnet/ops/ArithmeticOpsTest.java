@@ -46,6 +46,23 @@ class ArithmeticOpsTest extends BackendTestCase {
         }
     }
 
+    @ParameterizedTest
+    @MethodSource("shapes")
+    void addWithAFusedActivationIsTheActivationOfTheSum(Shape s) {
+        try (Tensor a = random(s, 4); Tensor b = random(s, 5)) {
+            for (Activation f : Activation.values()) {
+                for (Ops ops : backends()) {
+                    try (Tensor y = Tensor.allocate(s); Tensor sum = Tensor.allocate(s); Tensor expected = Tensor.allocate(s)) {
+                        ops.add(a, b, y, f);
+                        reference.add(a, b, sum);
+                        reference.activationForward(f, sum, expected);
+                        assertClose(ops.name() + " " + f + " " + s, expected, y, 2);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void sumOfManyInputsAgrees() {
         Shape s = Shape.of(3, 17);
