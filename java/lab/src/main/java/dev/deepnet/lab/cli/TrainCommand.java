@@ -9,6 +9,7 @@ import dev.deepnet.lab.report.Charts;
 import dev.deepnet.lab.train.TrainingProgress;
 import dev.deepnet.models.AlexNet;
 import dev.deepnet.models.LeNet;
+import dev.deepnet.models.ResNet;
 import dev.deepnet.nn.Model;
 import dev.deepnet.ops.Backend;
 import dev.deepnet.ops.Ops;
@@ -41,7 +42,7 @@ import picocli.CommandLine.Option;
 public final class TrainCommand implements Callable<Integer> {
 
 
-    @Option(names = "--model", description = "lenet (28x28 grey) or alexnet (227x227 RGB, in one group, not the paper's two)"
+    @Option(names = "--model", description = "lenet or resnet (28x28 grey; resnet: a small residual net with batch norm), or alexnet (227x227 RGB, in one group, not the paper's two)"
             + " (default: ${DEFAULT-VALUE})",
             defaultValue = "lenet")
     String model;
@@ -78,7 +79,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter o = spec.commandLine().getOut();
-        Options.oneOf("--model", model, "lenet", "alexnet");
+        Options.oneOf("--model", model, "lenet", "resnet", "alexnet");
         Options.atLeast("--epochs", epochs, 1);
         Options.atLeast("--batch", batch, 1);
         Options.positive("--lr", lr);
@@ -89,7 +90,11 @@ public final class TrainCommand implements Callable<Integer> {
         Options.outputFolder("--out", out);
         Loaded sets = load();
         try (Dataset train = sets.train(); Dataset test = sets.test();
-             Model net = model.equals("lenet") ? LeNet.create(sets.classes().size(), seed) : AlexNet.create(sets.classes().size(), seed);
+             Model net = switch (model) {
+                 case "lenet" -> LeNet.create(sets.classes().size(), seed);
+                 case "resnet" -> ResNet.create(sets.classes().size(), seed);
+                 default -> AlexNet.create(sets.classes().size(), seed);
+             };
              Ops ops = Backend.newDefaultOps()) {
             Shape sample = train.inputs().shape().sample();
             if (!net.sampleShape().equals(sample)) {

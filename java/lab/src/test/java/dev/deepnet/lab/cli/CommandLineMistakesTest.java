@@ -81,7 +81,7 @@ class CommandLineMistakesTest {
         "train --lr NaN              | train       | --lr must be a number > 0, got NaN",
         "train --limit 0             | train       | --limit must be >= 1, got 0",
         "train --validation-split 1  | train       | --validation-split must be in (0, 1), got 1",
-        "train --model vgg           | train       | --model must be lenet or alexnet, not vgg",
+        "train --model vgg           | train       | --model must be lenet or resnet or alexnet, not vgg",
         "bench --runs 0              | bench       | --runs must be >= 1, got 0",
         "bench --batch 100000        | bench       | --batch 100000 needs about",
         "predict --top 0 --model M x | predict     | --top must be >= 1, got 0",

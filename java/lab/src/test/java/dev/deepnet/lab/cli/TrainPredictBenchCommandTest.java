@@ -115,7 +115,7 @@ class TrainPredictBenchCommandTest {
     void badArgumentsSayWhatIsWrong() {
         Run model = run("train", "--model", "vgg", "--epochs", "1", "--limit", "64");
         assertEquals(2, model.exit());
-        assertTrue(model.err().contains("--model must be lenet or alexnet, not vgg"), model.err());
+        assertTrue(model.err().contains("--model must be lenet or resnet or alexnet, not vgg"), model.err());
         Run data = run("train", "--data", "/no/such/folder");
         assertEquals(2, data.exit());
         assertTrue(data.err().contains("/no/such/folder is neither"), data.err());
