@@ -18,6 +18,7 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.Metadata;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
@@ -87,6 +88,10 @@ public final class DatasetClassifier implements Serializable {
      *     or an output column already exists
      */
     public StructType transformSchema(StructType input) {
+        return outputSchema(input, inputCol, predictionCol, labelCol, probabilityCol);
+    }
+
+    static StructType outputSchema(StructType input, String inputCol, String predictionCol, String labelCol, String probabilityCol) {
         List<String> names = Arrays.asList(input.fieldNames());
         if (!names.contains(inputCol)) {
             throw new IllegalArgumentException("no input column '" + inputCol + "' among " + names);
@@ -100,10 +105,9 @@ public final class DatasetClassifier implements Serializable {
                 throw new IllegalArgumentException("output column '" + out + "' already exists in " + names);
             }
         }
-        return input.add(new StructField(predictionCol, DataTypes.IntegerType, true, org.apache.spark.sql.types.Metadata.empty()))
-                .add(new StructField(labelCol, DataTypes.StringType, true, org.apache.spark.sql.types.Metadata.empty()))
-                .add(new StructField(probabilityCol, DataTypes.createArrayType(DataTypes.FloatType, false), true,
-                        org.apache.spark.sql.types.Metadata.empty()));
+        return input.add(new StructField(predictionCol, DataTypes.IntegerType, true, Metadata.empty()))
+                .add(new StructField(labelCol, DataTypes.StringType, true, Metadata.empty()))
+                .add(new StructField(probabilityCol, DataTypes.createArrayType(DataTypes.FloatType, false), true, Metadata.empty()));
     }
 
     /** {@code input} with each row's classification appended (lazily, as Spark transformations are). */

@@ -53,20 +53,42 @@ public final class ModelBroadcast implements Serializable {
      */
     public static ModelBroadcast of(SparkSession spark, Path modelFile) throws IOException {
         Objects.requireNonNull(spark, "spark");
-        byte[] data = Files.readAllBytes(modelFile);
+        return of(spark, modelFile, Files.readAllBytes(modelFile), modelFile.getFileName().toString());
+    }
+
+    /**
+     * {@link #of(SparkSession, Path)} for a file on any file system Hadoop reaches from the driver
+     * ({@code file:}, {@code hdfs:}, {@code s3a:}, ...; no scheme: the default file system).
+     */
+    public static ModelBroadcast of(SparkSession spark, String modelLocation) throws IOException {
+        Objects.requireNonNull(spark, "spark");
+        org.apache.hadoop.fs.Path location = new org.apache.hadoop.fs.Path(modelLocation);
+        byte[] data = HadoopFiles.read(spark, location);
+        Path local = Files.createTempFile("deepnet-model-", suffix(location.getName()));
+        try {
+            Files.write(local, data);
+            return of(spark, local, data, location.getName());
+        } finally {
+            Files.deleteIfExists(local);
+        }
+    }
+
+    private static String suffix(String name) {
+        return name.toLowerCase(Locale.ROOT).endsWith(".onnx") ? ".onnx" : ".safetensors";
+    }
+
+    private static ModelBroadcast of(SparkSession spark, Path modelFile, byte[] data, String name) throws IOException {
         long inputSize;
         List<String> labels;
         try (Predictor p = Predictor.load(modelFile, b -> b.threads(1, 1))) {
             if (!p.isClassifier()) {
-                throw new IOException(modelFile + ": its model does not output class scores, so it cannot classify rows");
+                throw new IOException(name + ": its model does not output class scores, so it cannot classify rows");
             }
             inputSize = p.inputSize();
             labels = p.labels();
         }
-        String name = modelFile.getFileName().toString();
-        String suffix = name.toLowerCase(Locale.ROOT).endsWith(".onnx") ? ".onnx" : ".safetensors";
         Broadcast<byte[]> b = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(data);
-        return new ModelBroadcast(b, sha256(data), suffix, name, inputSize, labels);
+        return new ModelBroadcast(b, sha256(data), suffix(name), name, inputSize, labels);
     }
 
     static String sha256(byte[] data) {

@@ -74,7 +74,7 @@ class DatasetClassifierTest {
                 .add("features", DataTypes.createArrayType(DataTypes.FloatType, false), true);
     }
 
-    static Dataset<Row> frame(float[][] samples, int partitions) {
+    static Dataset<Row> frame(SparkSession spark, float[][] samples, int partitions) {
         List<Row> rows = new ArrayList<>();
         for (int i = 0; i < samples.length; i++) {
             Float[] boxed = new Float[PIXELS];
@@ -86,13 +86,27 @@ class DatasetClassifierTest {
         return spark.createDataFrame(rows, schema()).repartition(partitions);
     }
 
+    /**
+     * Batches of 32 over 3 partitions of about 100 rows: full and partial batches on both task
+     * threads. The classes are the single-JVM predictor's; the probabilities agree to rounding,
+     * since oneDNN picks its kernels (and so its order of summation) by batch size.
+     */
     @Test
     void predictionsOnLocal2EqualOneJvmPredictor() throws Exception {
+        assertSameAsOneJvm(32, 1e-6f);
+    }
+
+    /** In batches of one, the predictor runs the very computation the single-JVM one does: bit for bit. */
+    @Test
+    void inBatchesOfOneTheProbabilitiesAreBitForBitTheOneJvmPredictors() throws Exception {
+        assertSameAsOneJvm(1, 0f);
+    }
+
+    private void assertSameAsOneJvm(int batch, float tolerance) throws Exception {
         float[][] samples = samples(ROWS, 7);
         ModelBroadcast model = ModelBroadcast.of(spark, modelFile);
-        // 3 partitions of about 100 rows in batches of 32: full and partial batches on both task threads.
-        DatasetClassifier classifier = new DatasetClassifier(model).batchSize(32);
-        List<Row> out = classifier.transform(frame(samples, 3)).collectAsList();
+        DatasetClassifier classifier = new DatasetClassifier(model).batchSize(batch);
+        List<Row> out = classifier.transform(frame(spark, samples, 3)).collectAsList();
 
         assertEquals(ROWS, out.size());
         boolean[] seen = new boolean[ROWS];
@@ -110,10 +124,10 @@ class DatasetClassifierTest {
                 for (int i = 0; i < actual.length; i++) {
                     actual[i] = p.get(i);
                 }
-                assertArrayEquals(expected.probabilities(), actual, 1e-6f, "row " + id);
+                assertArrayEquals(expected.probabilities(), actual, tolerance, "row " + id);
             }
         }
-        // local[2]: one JVM, one predictor, shared by both task threads.
+        // local[2]: one JVM, one predictor, shared by both task threads (and by every test's batch size).
         assertEquals(1, ExecutorPredictors.size());
     }
 
