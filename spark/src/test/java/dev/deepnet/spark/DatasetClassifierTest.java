@@ -131,6 +131,42 @@ class DatasetClassifierTest {
         assertEquals(1, ExecutorPredictors.size());
     }
 
+    /** The SQL function classifies row by row: bit for bit what a one-JVM predictor says of each sample. */
+    @Test
+    void sqlFunctionEqualsOneJvmPredictor() throws Exception {
+        float[][] samples = samples(60, 13);
+        PredictFunction.register(spark, "lenet", ModelBroadcast.of(spark, modelFile));
+        frame(spark, samples, 2).createOrReplaceTempView("samples");
+        List<Row> out = spark.sql("SELECT id, deepnet_predict('lenet', features) AS p FROM samples").collectAsList();
+        assertEquals(60, out.size());
+        try (Predictor single = Predictor.load(modelFile, b -> b.threads(1, 1))) {
+            for (Row row : out) {
+                int id = row.getInt(0);
+                Row p = row.getStruct(1);
+                Classification expected = single.classify(samples[id]);
+                assertEquals(expected.best().index(), p.getInt(0), "row " + id);
+                assertEquals(LABELS.get(expected.best().index()), p.getString(1), "row " + id);
+                List<Float> probabilities = p.getList(2);
+                float[] actual = new float[probabilities.size()];
+                for (int i = 0; i < actual.length; i++) {
+                    actual[i] = probabilities.get(i);
+                }
+                assertArrayEquals(expected.probabilities(), actual, 0f, "row " + id);
+            }
+        }
+        Exception e = assertThrows(Exception.class,
+                () -> spark.sql("SELECT deepnet_predict('alexnet', features) FROM samples").collectAsList());
+        assertEquals(true, rootMessage(e).contains("no model named 'alexnet'; registered: [lenet]"), rootMessage(e));
+    }
+
+    static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && !(t instanceof IllegalArgumentException)) {
+            t = t.getCause();
+        }
+        return String.valueOf(t.getMessage());
+    }
+
     @Test
     void nullInputGivesNullOutputsAndWrongLengthFailsNamingTheColumn() throws Exception {
         ModelBroadcast model = ModelBroadcast.of(spark, modelFile);
