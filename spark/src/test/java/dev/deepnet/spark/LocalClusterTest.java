@@ -71,13 +71,18 @@ class LocalClusterTest {
                     assertArrayEquals(expected.probabilities(), actual, 0f, "row " + id);
                 }
             }
-            // Each executor JVM: its process, and how many predictors it holds (one: the model, once).
+            // Each executor JVM: its process, how many predictors it holds (one: the model, once), whether it has native access.
             List<String> executors = new JavaSparkContext(spark.sparkContext()).parallelize(List.of(1, 2, 3, 4, 5, 6, 7, 8), 8)
-                    .map(i -> ProcessHandle.current().pid() + ":" + ExecutorPredictors.size()).distinct().collect();
+                    .map(i -> ProcessHandle.current().pid() + ":" + ExecutorPredictors.size() + ":"
+                            + java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()
+                                    .contains("--enable-native-access=ALL-UNNAMED"))
+                    .distinct().collect();
             Set<String> pids = new HashSet<>();
             for (String e : executors) {
-                String[] pidAndCount = e.split(":");
+                String[] pidAndCount = e.split(":"); // pid, predictors, native access
                 assertEquals("1", pidAndCount[1], "predictors in executor " + pidAndCount[0] + ": " + executors);
+                // Spark's launcher gives executors native access itself (JavaModuleOptions): deepnet's FFM calls need no setting.
+                assertEquals("true", pidAndCount[2], "--enable-native-access in executor " + pidAndCount[0] + ": " + executors);
                 assertFalse(pidAndCount[0].equals(String.valueOf(ProcessHandle.current().pid())), "a task ran in the driver: " + executors);
                 pids.add(pidAndCount[0]);
             }
