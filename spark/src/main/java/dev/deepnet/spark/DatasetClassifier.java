@@ -117,6 +117,63 @@ public final class DatasetClassifier implements Serializable {
         return input.mapPartitions(new ClassifyPartition(model, column, inputCol, batchSize), Encoders.row(out));
     }
 
+    /**
+     * The typed path: each sample ({@link ModelBroadcast#inputSize()} floats; encode a
+     * {@code Dataset<float[]>} with {@code spark.implicits().newFloatArrayEncoder()}, which reads
+     * Spark's arrays without boxing a float) classified in mini-batches, in the samples' order
+     * within each partition. The input column and output column names do not apply.
+     */
+    public Dataset<Prediction> classify(Dataset<float[]> samples) {
+        return samples.mapPartitions(new ClassifySamples(model, batchSize), Prediction.ENCODER);
+    }
+
+    private record ClassifySamples(ModelBroadcast model, int batchSize) implements MapPartitionsFunction<float[], Prediction> {
+        @Override
+        public Iterator<Prediction> call(Iterator<float[]> in) {
+            Predictor predictor = ExecutorPredictors.get(model, batchSize);
+            int size = Math.toIntExact(predictor.inputSize());
+            return new Iterator<>() {
+                private final float[] samples = new float[batchSize * size];
+                private final List<Prediction> out = new ArrayList<>();
+                private int next;
+
+                @Override
+                public boolean hasNext() {
+                    if (next < out.size()) {
+                        return true;
+                    }
+                    out.clear();
+                    next = 0;
+                    int n = 0;
+                    while (n < batchSize && in.hasNext()) {
+                        float[] sample = in.next();
+                        if (sample == null || sample.length != size) {
+                            throw new IllegalArgumentException("a sample of " + (sample == null ? "null" : sample.length + " floats")
+                                    + ", but the model " + model.fileName() + " takes " + size);
+                        }
+                        System.arraycopy(sample, 0, samples, n * size, size);
+                        n++;
+                    }
+                    if (n > 0) {
+                        for (Classification c : predictor.classify(n == batchSize ? samples : Arrays.copyOf(samples, n * size), n)) {
+                            int best = c.best().index();
+                            out.add(new Prediction(best, c.label(best), c.probabilities()));
+                        }
+                    }
+                    return next < out.size();
+                }
+
+                @Override
+                public Prediction next() {
+                    if (!hasNext()) {
+                        throw new NoSuchElementException();
+                    }
+                    return out.get(next++);
+                }
+            };
+        }
+    }
+
     /** The task's work: what a task ships is this (the model handle, not its bytes) and the settings. */
     private record ClassifyPartition(ModelBroadcast model, int column, String columnName, int batchSize)
             implements MapPartitionsFunction<Row, Row> {

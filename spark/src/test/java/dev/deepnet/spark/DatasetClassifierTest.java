@@ -167,6 +167,24 @@ class DatasetClassifierTest {
         return String.valueOf(t.getMessage());
     }
 
+    /** The typed path keeps each partition's order, so its predictions line up with the samples. */
+    @Test
+    void typedPathEqualsOneJvmPredictor() throws Exception {
+        float[][] samples = samples(150, 21);
+        // A local relation split over local[2]'s two partitions, in the list's order.
+        Dataset<float[]> data = spark.createDataset(List.of(samples), spark.implicits().newFloatArrayEncoder());
+        List<Prediction> out = new DatasetClassifier(ModelBroadcast.of(spark, modelFile)).batchSize(1).classify(data).collectAsList();
+        assertEquals(150, out.size());
+        try (Predictor single = Predictor.load(modelFile, b -> b.threads(1, 1))) {
+            for (int i = 0; i < out.size(); i++) {
+                Classification expected = single.classify(samples[i]);
+                assertEquals(expected.best().index(), out.get(i).getIndex(), "sample " + i);
+                assertEquals(LABELS.get(expected.best().index()), out.get(i).getLabel(), "sample " + i);
+                assertArrayEquals(expected.probabilities(), out.get(i).getProbabilities(), 0f, "sample " + i);
+            }
+        }
+    }
+
     @Test
     void nullInputGivesNullOutputsAndWrongLengthFailsNamingTheColumn() throws Exception {
         ModelBroadcast model = ModelBroadcast.of(spark, modelFile);
