@@ -336,13 +336,12 @@ class PredictionServerTest {
         }
     }
 
-    @Test
-    void concurrentRequestsAreClassifiedInBatchesAndEachGetsItsOwnAnswer() throws Exception {
-        server.close();
-        server = start(Predictor.builder(convnet()).ownModel().labels(LABELS).preprocessing(ImagePreprocessing.grey(28, 28))
-                .threads(2, 1).maxBatch(8).build(), 64 * 1024, Duration.ofSeconds(5));
-        int clients = 16;
-        int each = 10;
+    interface Request {
+        void send(int client, int i) throws Exception;
+    }
+
+    /** {@code clients} threads each make {@code each} requests at once; returns how many completed (every failure fails the test). */
+    static int concurrently(int clients, int each, Request request) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(clients);
         try {
             List<Future<Integer>> done = new ArrayList<>();
@@ -350,23 +349,37 @@ class PredictionServerTest {
                 int client = c;
                 done.add(pool.submit(() -> {
                     for (int i = 0; i < each; i++) {
-                        float[] x = sample(client * 1000L + i);
-                        HttpResponse<String> r = i % 2 == 0
-                                ? post("/predict?top=2", "application/json", json(x).getBytes(StandardCharsets.US_ASCII))
-                                : post("/predict?top=2", "image/png", png(photo(40 + client, 30 + i)));
-                        assertEquals(200, r.statusCode(), r.body());
-                        // its own sample's answer, whatever batch it was in
-                        assertMatches(i % 2 == 0 ? oracle.classify(x) : oracle.classify(photo(40 + client, 30 + i)), r.body(), 2);
+                        request.send(client, i);
                     }
                     return each;
                 }));
             }
+            int total = 0;
             for (Future<Integer> f : done) {
-                f.get();
+                total += f.get();
             }
+            return total;
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    @Test
+    void concurrentRequestsAreClassifiedInBatchesAndEachGetsItsOwnAnswer() throws Exception {
+        server.close();
+        server = start(Predictor.builder(convnet()).ownModel().labels(LABELS).preprocessing(ImagePreprocessing.grey(28, 28))
+                .threads(2, 1).maxBatch(8).build(), 64 * 1024, Duration.ofSeconds(5));
+        int clients = 16;
+        int each = 10;
+        assertEquals(clients * each, concurrently(clients, each, (client, i) -> {
+            float[] x = sample(client * 1000L + i);
+            HttpResponse<String> r = i % 2 == 0
+                    ? post("/predict?top=2", "application/json", json(x).getBytes(StandardCharsets.US_ASCII))
+                    : post("/predict?top=2", "image/png", png(photo(40 + client, 30 + i)));
+            assertEquals(200, r.statusCode(), r.body());
+            // its own sample's answer, whatever batch it was in
+            assertMatches(i % 2 == 0 ? oracle.classify(x) : oracle.classify(photo(40 + client, 30 + i)), r.body(), 2);
+        }));
         Predictor.Stats s = server.predictor().stats();
         assertEquals(clients * each, s.samples(), s.toString());
         assertTrue(s.calls() <= s.samples(), s.toString());
@@ -377,29 +390,12 @@ class PredictionServerTest {
     void sixteenConcurrentClientsEachGetTheirOwnAnswers() throws Exception {
         int clients = 16;
         int each = 12;
-        ExecutorService pool = Executors.newFixedThreadPool(clients);
-        try {
-            List<Future<Integer>> done = new ArrayList<>();
-            for (int c = 0; c < clients; c++) {
-                int client = c;
-                done.add(pool.submit(() -> {
-                    for (int i = 0; i < each; i++) {
-                        float[] x = sample(client * 1000L + i);
-                        HttpResponse<String> r = post("/predict?top=2", "application/json", json(x).getBytes(StandardCharsets.US_ASCII));
-                        assertEquals(200, r.statusCode(), r.body());
-                        assertMatches(oracle.classify(x), r.body(), 2);
-                    }
-                    return each;
-                }));
-            }
-            int total = 0;
-            for (Future<Integer> f : done) {
-                total += f.get();
-            }
-            assertEquals(clients * each, total);
-        } finally {
-            pool.shutdownNow();
-        }
+        assertEquals(clients * each, concurrently(clients, each, (client, i) -> {
+            float[] x = sample(client * 1000L + i);
+            HttpResponse<String> r = post("/predict?top=2", "application/json", json(x).getBytes(StandardCharsets.US_ASCII));
+            assertEquals(200, r.statusCode(), r.body());
+            assertMatches(oracle.classify(x), r.body(), 2);
+        }));
         assertEquals(clients * each, server.predictor().stats().calls());
         assertEquals(0, server.predictor().stats().errors());
         assertTrue(server.predictor().workers() <= 2, "the thread budget holds under 16 clients");
